@@ -1,0 +1,3 @@
+from llmchaos.cli import main
+
+main()

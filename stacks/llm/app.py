@@ -1,0 +1,178 @@
+"""The fake provider's HTTP application: the two chat APIs and the admin API.
+
+Routes:
+- ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic);
+- ``GET /v1/models``; ``GET /health``;
+- ``GET /admin/config``, ``POST /admin/config`` (partial update), ``POST /admin/reset``;
+- ``GET /admin/ledger?since=N&stack=S&task=T``; ``GET /admin/inflight``.
+
+The caller is identified by the ``X-LLMChaos-Stack`` and ``X-LLMChaos-Task`` headers,
+which ``stacks.common.llm_clients`` sends on every call.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import wire_anthropic, wire_openai
+from .config import ProviderConfig, describe_validation_error
+from .faults import FaultInjector
+from .generation import Generation
+from .ledger import Ledger
+from .prices import models
+from .schedule import token_offsets
+from .text import expected_tokens, planned_token_count, text_sha256
+from .wire import Flavour, WireError
+
+STACK_HEADER = "x-llmchaos-stack"
+TASK_HEADER = "x-llmchaos-task"
+
+
+class Provider:
+    """The provider's mutable state: the settings in force, their fault counters, the ledger."""
+
+    def __init__(self, config: ProviderConfig, ledger: Ledger) -> None:
+        self.initial = config
+        self.ledger = ledger
+        self.configure(config)
+
+    def configure(self, config: ProviderConfig) -> None:
+        """Install new settings; fault rules start counting calls afresh."""
+        self.config = config
+        self.injector = FaultInjector(config.faults, config.seed)
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.config.model_dump(), "faults_fired": self.injector.fired_counts()}
+
+
+def _error_response(err: WireError) -> Response:
+    return JSONResponse(err.body, status_code=err.status, headers=err.headers)
+
+
+async def _chat(request: Request, flavour: Flavour) -> Response:
+    arrived = time.time(), time.monotonic()  # the call's clock starts when the request arrives
+    provider: Provider = request.app.state.provider
+    ledger = provider.ledger
+    stack = request.headers.get(STACK_HEADER)
+    task_id = request.headers.get(TASK_HEADER)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    try:
+        req = flavour.parse(body)
+        if req.model not in models(flavour.name):
+            raise flavour.error(404, model=req.model)
+    except WireError as err:
+        model = body.get("model") if isinstance(body, dict) and isinstance(body.get("model"), str) else ""
+        stream = bool(body.get("stream")) if isinstance(body, dict) else False
+        call = ledger.open_call(flavour.name, model, stream, stack, task_id)
+        ledger.close_call(call, "rejected", err.status, 0)
+        return _error_response(err)
+
+    config = provider.config
+    seed = config.seed if req.seed is None else req.seed
+    tokens = expected_tokens(req.prompt, req.model, seed, req.max_tokens, config.output_tokens)
+    call = ledger.open_call(flavour.name, req.model, req.stream, stack, task_id)
+    call.start, call.start_mono = arrived
+    call.prompt_tokens = req.prompt_tokens
+    call.planned_tokens = len(tokens)
+    call.text_sha256 = text_sha256("".join(tokens))
+    call.seed = seed
+    call.max_tokens = req.max_tokens
+    call.offsets = token_offsets(len(tokens), config.ttft_ms, config.itl_ms, config.jitter_ms, (seed, req.model, req.prompt))
+
+    fault = provider.injector.decide(flavour.name, req.model)
+    if fault is not None and fault.action == "error":
+        err = flavour.error(fault.status, model=req.model, retry_after_s=config.retry_after_s)
+        ledger.close_call(call, "fault", err.status, 0, fault=f"http_{fault.status}")
+        return _error_response(err)
+    truncated = len(tokens) < planned_token_count(None, config.output_tokens)
+    return Generation(flavour, req, call, tokens, truncated, fault, ledger)
+
+
+async def chat_completions(request: Request) -> Response:
+    return await _chat(request, wire_openai)
+
+
+async def messages(request: Request) -> Response:
+    return await _chat(request, wire_anthropic)
+
+
+async def list_models(request: Request) -> Response:
+    data = [{"id": m, "object": "model", "created": 0, "owned_by": "llmchaos"} for m in models()]
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "inflight": len(request.app.state.provider.ledger.inflight())})
+
+
+async def get_config(request: Request) -> Response:
+    return JSONResponse(request.app.state.provider.describe())
+
+
+async def post_config(request: Request) -> Response:
+    provider: Provider = request.app.state.provider
+    try:
+        changes = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "the body must be a JSON object of settings to change"}, status_code=400)
+    if not isinstance(changes, dict):
+        return JSONResponse({"error": "the body must be a JSON object of settings to change"}, status_code=400)
+    try:
+        provider.configure(provider.config.updated(changes))
+    except ValidationError as exc:
+        return JSONResponse({"error": describe_validation_error(exc)}, status_code=400)
+    return JSONResponse(provider.describe())
+
+
+async def reset(request: Request) -> Response:
+    provider: Provider = request.app.state.provider
+    provider.configure(provider.initial)
+    return JSONResponse(provider.describe())
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    return default if value is None else int(value)
+
+
+async def get_ledger(request: Request) -> Response:
+    ledger: Ledger = request.app.state.provider.ledger
+    try:
+        since = _int_param(request, "since", 0)
+    except ValueError:
+        return JSONResponse({"error": "since must be an integer row index"}, status_code=400)
+    rows = ledger.rows(since, request.query_params.get("stack"), request.query_params.get("task"))
+    return JSONResponse({"rows": rows, "next": len(ledger)})
+
+
+async def get_inflight(request: Request) -> Response:
+    return JSONResponse({"calls": request.app.state.provider.ledger.inflight()})
+
+
+def create_app(config: ProviderConfig | None = None, ledger: Ledger | None = None) -> Starlette:
+    """The ASGI app; serve it with ``stacks.llm.server.serve`` or any ASGI server."""
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/messages", messages, methods=["POST"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/admin/config", get_config, methods=["GET"]),
+            Route("/admin/config", post_config, methods=["POST"]),
+            Route("/admin/reset", reset, methods=["POST"]),
+            Route("/admin/ledger", get_ledger, methods=["GET"]),
+            Route("/admin/inflight", get_inflight, methods=["GET"]),
+        ]
+    )
+    app.state.provider = Provider(config or ProviderConfig(), ledger if ledger is not None else Ledger())
+    return app
