@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test benchmarks clean
+.PHONY: setup test images benchmarks clean
 
 setup: $(STAMP)
 
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 test: setup
 	$(BIN)/python -m pytest
 
+# Every stack image, built without a registry if need be (needs a Docker engine; see README).
+images: setup
+	$(BIN)/llmchaos images
+
 benchmarks: setup
 	$(BIN)/python benchmarks/fake_llm.py
+	$(BIN)/python benchmarks/runtime.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

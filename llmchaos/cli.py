@@ -1,17 +1,24 @@
 """The ``llmchaos`` command line.
 
-Every mistake a user can make (a bad flag value, a port in use, a malformed faults file)
-ends in one line saying what is wrong and what to do, and exit code 2.
+Every mistake a user can make (an unknown stack, a port in use, no Docker engine, a
+missing binary, a malformed faults file) ends in one line saying what is wrong and what
+to do, and exit code 2. Ctrl-C and SIGTERM take down whatever was started (exit 130).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import signal
+import tempfile
+import time
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
+from llmchaos.errors import LLMChaosError
 from stacks.llm.config import ProviderConfig, describe_validation_error
 
 
@@ -21,7 +28,35 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-@click.group()
+def _sigterm_is_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _down_everything_left() -> None:
+    from llmchaos.runtime import live_runtimes
+
+    for runtime in live_runtimes():
+        runtime.down()
+
+
+class _Main(click.Group):
+    def invoke(self, ctx: click.Context):
+        # Ctrl-C even when started in the background (where shells set SIGINT to ignored)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _sigterm_is_interrupt)
+        atexit.register(_down_everything_left)
+        try:
+            return super().invoke(ctx)
+        except LLMChaosError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _down_everything_left()
+            click.echo("interrupted: everything this command started is stopped", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Main)
 @click.version_option(package_name="llmchaos")
 def main() -> None:
     """Deploy LLM chat backends, break them mid-generation, measure what is lost."""
@@ -46,11 +81,11 @@ def _error_rules(values: tuple[str, ...]) -> list[dict]:
 @llm.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 only inside a container).")
 @click.option("--port", default=8100, show_default=True, type=int)
-@click.option("--ttft-ms", type=float, default=200.0, show_default=True, help="Time to first token.")
-@click.option("--itl-ms", type=float, default=20.0, show_default=True, help="Inter-token latency.")
-@click.option("--jitter-ms", type=float, default=0.0, show_default=True, help="Each delay moves by up to +/- this much (seeded).")
-@click.option("--output-tokens", type=int, default=200, show_default=True, help="Answer length before max_tokens caps it.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the text, the jitter and probabilistic faults.")
+@click.option("--ttft-ms", envvar="LLM_TTFT_MS", show_envvar=True, type=float, default=200.0, show_default=True, help="Time to first token.")
+@click.option("--itl-ms", envvar="LLM_ITL_MS", show_envvar=True, type=float, default=20.0, show_default=True, help="Inter-token latency.")
+@click.option("--jitter-ms", envvar="LLM_JITTER_MS", show_envvar=True, type=float, default=0.0, show_default=True, help="Each delay moves by up to +/- this much (seeded).")
+@click.option("--output-tokens", envvar="LLM_OUTPUT_TOKENS", show_envvar=True, type=int, default=200, show_default=True, help="Answer length before max_tokens caps it.")
+@click.option("--seed", envvar="LLM_SEED", show_envvar=True, type=int, default=0, show_default=True, help="Seeds the text, the jitter and probabilistic faults.")
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path), help="Append one JSON line per call here.")
 @click.option("--error", "errors", multiple=True, metavar="STATUS=P", help="Answer HTTP STATUS (429, 500, 503, 529) with probability P. Repeatable.")
 @click.option("--cut-after-tokens", type=int, help="Cut streams after this many tokens.")
@@ -77,7 +112,8 @@ def llm_serve(
     log_level: str,
 ) -> None:
     """Serve the fake provider: OpenAI at /v1/chat/completions, Anthropic at /v1/messages."""
-    from stacks.llm.server import PortInUseError, serve
+    from llmchaos.ports import check_port_free
+    from stacks.llm.server import serve
 
     faults: list[dict] = _error_rules(errors)
     if cut_after_tokens is not None:
@@ -103,11 +139,118 @@ def llm_serve(
         )
     except ValidationError as exc:
         raise BadInput(f"invalid provider settings: {describe_validation_error(exc)}") from None
+    check_port_free(port, host, what="the fake LLM provider", hint="pick another port with --port")
     click.echo(f"fake LLM provider on http://{host}:{port}  (OpenAI: /v1, Anthropic: /, admin: /admin/config)", err=True)
+    serve(config, host=host, port=port, ledger_path=ledger_path, log_level=log_level)
+
+
+def _state_file(stack: str) -> Path:
+    """Where a foreground local deployment says which process supervises it."""
+    return Path(tempfile.gettempdir()) / f"llmchaos-{os.getuid()}" / f"{stack}.local.json"
+
+
+def _is_llmchaos_process(pid: int) -> bool:
+    """True if ``pid`` still runs llmchaos (a stale state file may name a recycled pid)."""
     try:
-        serve(config, host=host, port=port, ledger_path=ledger_path, log_level=log_level)
-    except PortInUseError as exc:
-        raise BadInput(str(exc)) from None
+        return b"llmchaos" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _print_urls(runtime) -> None:
+    for name in runtime.services():
+        svc = runtime.compose.services[name]
+        where = runtime.url(name) if name in runtime.ports else "(no port)"
+        click.echo(f"  {name:<10} {svc.role:<10} {where}")
+
+
+@main.command("up")
+@click.argument("stack")
+@click.option("--runtime", "runtime_name", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
+@click.option("--restart", type=click.Choice(["no", "on-failure", "always", "unless-stopped"]), default="no", show_default=True, help="Restart policy after a crash.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), help="Local runtime: where logs and data go [default: runs/local/STACK].")
+def up(stack: str, runtime_name: str, restart: str, workdir: Path | None) -> None:
+    """Deploy STACK and wait until every service is healthy.
+
+    Docker: the containers keep running (`llmchaos down STACK` removes them). Local: the
+    services run as children of this command until Ctrl-C or `llmchaos down STACK`.
+    """
+    from llmchaos.runtime import choose_runtime, make_runtime
+    from stacks.spec import load_stack
+
+    spec = load_stack(stack)
+    kind, why = choose_runtime(runtime_name)
+    click.echo(why, err=True)
+    runtime = make_runtime(kind, spec, restart=restart, workdir=workdir)
+    started = time.monotonic()
+    click.echo(f"starting {stack} ({kind}): {', '.join(runtime.services())}", err=True)
+    runtime.up()
+    click.echo(f"{stack} is up ({kind}, {time.monotonic() - started:.1f}s):")
+    _print_urls(runtime)
+    if kind == "docker":
+        from llmchaos.runtime.base import _live
+
+        _live.discard(runtime)  # detached, like `docker compose up -d`
+        click.echo(f"remove it with: llmchaos down {stack}")
+        return
+    state = _state_file(stack)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"pid": os.getpid(), "workdir": str(runtime.workdir)}))
+    click.echo(f"logs in {runtime.log_dir}; Ctrl-C or `llmchaos down {stack}` stops it")
+    try:
+        while True:
+            signal.pause()
+    finally:
+        runtime.down()
+        state.unlink(missing_ok=True)
+
+
+@main.command("down")
+@click.argument("stack")
+@click.option("--runtime", "runtime_name", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
+def down(stack: str, runtime_name: str) -> None:
+    """Remove STACK's containers, network and volumes, or stop its local processes."""
+    from llmchaos.runtime.docker import DockerRuntime, engine_available
+    from stacks.spec import load_stack
+
+    spec = load_stack(stack)
+    if runtime_name in ("auto", "local"):
+        state = _state_file(stack)
+        pid = json.loads(state.read_text())["pid"] if state.exists() else None
+        if pid is not None and not _is_llmchaos_process(pid):
+            click.echo(f"the local {stack} supervisor (pid {pid}) is gone; cleaning up its state file")
+            state.unlink(missing_ok=True)
+        elif pid is not None:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(300):
+                    os.kill(pid, 0)
+                    time.sleep(0.1)
+                raise LLMChaosError(f"the local {stack} supervisor (pid {pid}) did not stop within 30s")
+            except ProcessLookupError:
+                click.echo(f"stopped the local {stack} (pid {pid})")
+            state.unlink(missing_ok=True)
+        elif runtime_name == "local":
+            click.echo(f"no local {stack} is running")
+    if runtime_name == "docker" or (runtime_name == "auto" and engine_available()):
+        runtime = DockerRuntime(spec)
+        count = len(runtime.project_containers())
+        runtime.down()
+        click.echo(f"removed {count} container(s) of {runtime.project}")
+
+
+@main.command("images")
+@click.option("--stack", "stacks", multiple=True, help="Only this stack's images (repeatable) [default: every stack].")
+@click.option("--base-image", help="Build on this base image instead of python:3.11-slim-bookworm or the Debian-built one.")
+@click.option("--force", is_flag=True, help="Rebuild even when the inputs have not changed.")
+def images(stacks: tuple[str, ...], base_image: str | None, force: bool) -> None:
+    """Build every stack image, without a registry if need be (base, wheelhouse, images)."""
+    from llmchaos.runtime.images import build_all
+    from stacks.spec import known_stacks
+
+    started = time.monotonic()
+    timings = build_all(stacks or known_stacks(), lambda line: click.echo(f"  {line}", err=True), base_image, force)
+    click.echo(f"images ready in {time.monotonic() - started:.0f}s (" + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()) + ")")
 
 
 if __name__ == "__main__":

@@ -126,3 +126,72 @@ def provider(provider_process: FakeProvider) -> Iterator[FakeProvider]:
 def task_id(request: pytest.FixtureRequest) -> str:
     """A task id no other test uses, so ledger rows can be told apart."""
     return f"{request.node.name}-{uuid.uuid4().hex[:8]}"
+
+
+# -- deployed stacks on both runtimes ----------------------------------------------------
+
+# Fast answers for stack tests: 40 tokens, 20 ms to the first, 5 ms apart.
+FAST_LLM = {"LLM_TTFT_MS": "20", "LLM_ITL_MS": "5", "LLM_OUTPUT_TOKENS": "40"}
+_docker = {"skip": None}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "docker: needs a Docker engine and the stack images (built once per session)")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before any test runs: if Docker tests are selected, reach the engine and build images."""
+    if not any(item.get_closest_marker("docker") for item in session.items):
+        return
+    from llmchaos.errors import NoDockerEngineError
+    from llmchaos.runtime.docker import docker_client
+    from llmchaos.runtime.images import build_all
+    from stacks.spec import known_stacks
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        docker_client().close()
+    except NoDockerEngineError as exc:
+        _docker["skip"] = f"no Docker engine could be started ({exc})"
+        return
+    if reporter:
+        reporter.write_line("building stack images (skipped when up to date)...")
+    build_all(known_stacks(), lambda line: reporter.write_line(f"  {line}") if reporter else None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("docker") and _docker["skip"]:
+        pytest.skip(_docker["skip"])
+
+
+RUNTIMES = ["local", pytest.param("docker", marks=pytest.mark.docker)]
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def deploy(runtime_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``deploy(stack, restart=..., **env)``: the stack up on this test's runtime, free ports,
+    fast fake-provider settings; everything it deployed is taken down after the test."""
+    from llmchaos.runtime import make_runtime
+    from stacks.spec import load_stack
+
+    deployed = []
+
+    def _deploy(stack_name: str, restart: str = "no", **env: str):
+        for key, value in {**FAST_LLM, **env}.items():
+            monkeypatch.setenv(key, value)
+        stack = load_stack(stack_name)
+        ports = {service: free_port() for service in stack.default_ports()}
+        extra = {"workdir": tmp_path / "local"} if runtime_kind == "local" else {"project": f"llmchaos-test-{uuid.uuid4().hex[:8]}"}
+        runtime = make_runtime(runtime_kind, stack, ports=ports, restart=restart, **extra)
+        deployed.append(runtime)
+        runtime.up()
+        return runtime
+
+    yield _deploy
+    for runtime in deployed:
+        runtime.down()

@@ -22,8 +22,10 @@ def test_a_port_in_use_is_reported_plainly():
         port = busy.getsockname()[1]
         result = llmchaos("llm", "serve", "--port", str(port))
     assert result.returncode == 2
-    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"error: port {port} on 127.0.0.1 for the fake LLM provider is already in use (Address already in use); "
+        "stop whatever listens there or pick another port with --port"
+    )
 
 
 def test_bad_fault_flags_are_reported_plainly(tmp_path):

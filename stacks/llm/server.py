@@ -8,10 +8,11 @@ each one as a crash with a traceback. Those, and only those, are silenced.
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 import uvicorn
+
+from llmchaos.ports import check_port_free
 
 from .app import create_app
 from .config import ProviderConfig
@@ -25,26 +26,9 @@ class _HideInjectedCuts(logging.Filter):
         return not isinstance(exc, StreamCut)
 
 
-class PortInUseError(OSError):
-    """The port is taken; the message says what to do."""
-
-
-def check_port_free(host: str, port: int) -> None:
-    """Fail early, with a clear message, rather than with uvicorn's errno dump."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise PortInUseError(
-                f"port {port} on {host} is already in use ({exc.strerror}); "
-                f"stop whatever listens there or pick another port with --port"
-            ) from None
-
-
 def serve(config: ProviderConfig, host: str = "127.0.0.1", port: int = 8100, ledger_path: Path | None = None, log_level: str = "warning") -> None:
     """Serve until interrupted. Binds 127.0.0.1 by default: load goes to loopback only."""
-    check_port_free(host, port)
+    check_port_free(port, host, what="the fake LLM provider", hint="pick another port with --port")
     ledger = Ledger(ledger_path)
     app = create_app(config, ledger)
     server_config = uvicorn.Config(

@@ -1,0 +1,186 @@
+"""The runtime interface: deploy a stack, break its services, bring them back.
+
+Two implementations (``docker.DockerRuntime``, ``local.LocalRuntime``) share this base:
+the same operations, the same meaning, so the nemesis and the tests never care which one
+runs. The meaning of each fault:
+
+- ``kill``: SIGKILL, a crash. The restart policy applies, as after any crash.
+- ``stop``: graceful (SIGTERM, then SIGKILL after the grace period). Deliberate: the
+  restart policy does not bring it back.
+- ``start``: bring a stopped or crashed service back.
+- ``pause`` / ``unpause``: freeze and thaw (the gray failure: alive, holding connections,
+  answering nothing).
+- ``kill_all``: every service at once, the power cut. Nothing restarts until ``up()``.
+
+Health is always probed from the host, on 127.0.0.1 only, as a user's client would see it.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import socket
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+
+import httpx
+
+from llmchaos.errors import UnhealthyError
+from llmchaos.ports import check_port_free
+from stacks.compose import ComposeFile, Health
+from stacks.spec import Stack
+
+RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
+
+_live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
+
+
+def live_runtimes() -> list["Runtime"]:
+    """Runtimes with services up, for last-resort cleanup at exit."""
+    return list(_live)
+
+
+def probe(health: Health, port: int | None, timeout: float = 1.0) -> bool:
+    """One health probe from the host. ``process`` probes are the runtime's to answer."""
+    if health.kind == "process":
+        return True
+    if port is None:
+        return False
+    try:
+        if health.kind == "tcp":
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+                return True
+        response = httpx.get(f"http://127.0.0.1:{port}{health.path}", timeout=timeout)
+        return response.status_code == 200
+    except (OSError, httpx.HTTPError):
+        return False
+
+
+class Runtime(abc.ABC):
+    """One stack deployed one way. Use as a context manager to guarantee ``down``."""
+
+    name: str = ""
+
+    def __init__(self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no") -> None:
+        if restart not in RESTART_POLICIES:
+            raise ValueError(f"restart policy {restart!r}: expected one of {', '.join(RESTART_POLICIES)}")
+        self.stack = stack
+        self.restart = restart
+        self.ports: dict[str, int] = {**stack.default_ports(), **(ports or {})}
+        self.compose: ComposeFile = stack.compose(self.variables())
+
+    def variables(self) -> dict[str, str]:
+        """Compose interpolation variables: the environment, our ports and restart policy."""
+        variables = dict(os.environ)
+        for service, var in self.stack.port_variables().items():
+            if service in self.ports:
+                variables[var] = str(self.ports[service])
+        variables["RESTART_POLICY"] = self.restart
+        return variables
+
+    # -- what each runtime implements -------------------------------------------------
+
+    @abc.abstractmethod
+    def _start_service(self, service: str) -> None: ...
+
+    @abc.abstractmethod
+    def _preflight(self) -> None:
+        """Check everything ``up`` needs (images, binaries) before starting anything."""
+
+    @abc.abstractmethod
+    def down(self, volumes: bool = True) -> None:
+        """Remove every service (and their data unless ``volumes`` is False). Idempotent."""
+
+    @abc.abstractmethod
+    def kill(self, service: str) -> None: ...
+
+    @abc.abstractmethod
+    def stop(self, service: str, timeout: float | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def start(self, service: str) -> None: ...
+
+    @abc.abstractmethod
+    def pause(self, service: str) -> None: ...
+
+    @abc.abstractmethod
+    def unpause(self, service: str) -> None: ...
+
+    @abc.abstractmethod
+    def kill_all(self) -> None: ...
+
+    @abc.abstractmethod
+    def is_running(self, service: str) -> bool:
+        """Alive and not frozen, as the operating system or the engine says."""
+
+    @abc.abstractmethod
+    def logs(self, service: str) -> str: ...
+
+    # -- shared -----------------------------------------------------------------------
+
+    def services(self) -> list[str]:
+        return self.compose.start_order()
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def _check_ports(self) -> None:
+        hints = self.stack.port_variables()
+        for service, port in self.ports.items():
+            var = hints.get(service)
+            check_port_free(port, what=f"{self.stack.name}/{service}", hint=f"set {var} to another port" if var else "")
+
+    def up(self, timeout: float = 120.0) -> None:
+        """Start every service in dependency order, each healthy before its dependents.
+
+        Anything that goes wrong, Ctrl-C included, takes the whole stack down again.
+        """
+        self._preflight()
+        self._check_ports()
+        _live.add(self)
+        try:
+            for service in self.services():
+                self._start_service(service)
+                self.wait_healthy([service], timeout)
+        except BaseException:
+            self.down()
+            raise
+
+    def restart_all(self, timeout: float = 120.0) -> None:
+        """Power back after ``kill_all``: every service started again, data as the crash left it."""
+        for service in self.services():
+            if not self.is_running(service):
+                self.start(service)
+            self.wait_healthy([service], timeout)
+
+    def is_healthy(self, service: str) -> bool:
+        svc = self.compose.services[service]
+        return self.is_running(service) and probe(svc.health, self.ports.get(service))
+
+    def wait_healthy(self, services: Iterable[str] | None = None, timeout: float = 120.0, interval: float = 0.05) -> float:
+        """Wait until every service is healthy; return the seconds waited."""
+        pending = list(services or self.services())
+        started = time.monotonic()
+        while pending:
+            pending = [s for s in pending if not self.is_healthy(s)]
+            if not pending:
+                break
+            if time.monotonic() - started > timeout:
+                tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in pending)
+                raise UnhealthyError(f"{self.stack.name} ({self.name}): {', '.join(pending)} not healthy after {timeout:.0f}s\n{tails}")
+            time.sleep(interval)
+        return time.monotonic() - started
+
+    def _tail(self, service: str, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.logs(service).splitlines()[-lines:])
+        except Exception as exc:  # a log we cannot read must not hide the health error
+            return f"(no log: {exc})"
+
+    def __enter__(self) -> "Runtime":
+        self.up()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()

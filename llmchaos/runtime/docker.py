@@ -1,0 +1,273 @@
+"""The Docker runtime: a stack's ``compose.yaml`` deployed through the Docker Engine API.
+
+Containers, network and volumes are named and labelled as Docker Compose names them
+(project ``llmchaos-<stack>``: ``llmchaos-mvp-backend-1``, ``llmchaos-mvp_default``,
+``llmchaos-mvp_backend-storage``), so ``docker compose -p llmchaos-mvp ps`` or ``down -v``
+see exactly what this runtime made. Published ports bind 127.0.0.1 as the compose files say.
+
+Faults, and why each is done the way it is:
+- ``kill`` SIGKILLs the container's main process from the host: a real crash, which the
+  container's restart policy answers as it would an OOM kill. (The Engine API's kill
+  counts as an operator's decision and switches the restart policy off until the next
+  start.) Where the daemon's processes are out of reach (a remote engine), it falls back
+  to the API's kill and says so in ``kill_fallbacks``.
+- ``kill_all`` uses the API's kill on every container at once: after a power cut nothing
+  restarts by itself; ``restart_all`` (or ``up``) is the power coming back.
+- ``pause`` freezes the container's cgroup (``docker pause``); ``stop`` is ``docker stop``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import threading
+from typing import Any
+
+from llmchaos.errors import LLMChaosError, MissingImageError, NoDockerEngineError
+from stacks.compose import ComposeService, parse_duration
+
+from .base import Runtime
+from .procfs import wait_gone
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+LLMCHAOS_LABEL = "io.llmchaos.stack"
+CONFIG_LABEL = "io.llmchaos.config-hash"
+
+
+def docker_client(timeout: float = 10.0):
+    """A client for the local engine, or ``NoDockerEngineError`` saying what to do."""
+    try:
+        import docker
+    except ImportError as exc:  # pragma: no cover - it is a dependency
+        raise NoDockerEngineError(f"the docker Python package is missing ({exc}); run `make setup`") from None
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+        return client
+    except Exception as exc:
+        raise NoDockerEngineError(
+            f"no Docker engine answers at {host} ({type(exc).__name__}); start one (`dockerd &`, or "
+            f"`apt-get install docker.io` first) or use --runtime local"
+        ) from None
+
+
+def engine_available() -> bool:
+    try:
+        docker_client(timeout=3).close()
+        return True
+    except NoDockerEngineError:
+        return False
+
+
+def _healthcheck(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A compose healthcheck in the Engine API's terms (durations in nanoseconds)."""
+    if not spec:
+        return None
+    out: dict[str, Any] = {"test": spec["test"]}
+    for key, api_key in (("interval", "interval"), ("timeout", "timeout"), ("start_period", "start_period")):
+        if key in spec:
+            out[api_key] = int(parse_duration(spec[key]) * 1e9)
+    if "retries" in spec:
+        out["retries"] = int(spec["retries"])
+    return out
+
+
+class DockerRuntime(Runtime):
+    name = "docker"
+
+    def __init__(self, stack, *, project: str | None = None, client=None, **kwargs: Any) -> None:
+        super().__init__(stack, **kwargs)
+        self.project = project or f"llmchaos-{stack.name}"
+        self.client = client or docker_client()
+        self.network_name = f"{self.project}_default"
+        self.kill_fallbacks = 0
+
+    # -- naming ------------------------------------------------------------------------
+
+    def container_name(self, service: str) -> str:
+        return f"{self.project}-{service}-1"
+
+    def volume_name(self, volume: str) -> str:
+        return f"{self.project}_{volume}"
+
+    def _labels(self, service: str | None = None) -> dict[str, str]:
+        labels = {PROJECT_LABEL: self.project, LLMCHAOS_LABEL: self.stack.name}
+        if service:
+            labels[SERVICE_LABEL] = service
+        return labels
+
+    def container(self, service: str):
+        """The service's container as the engine sees it now, or None."""
+        import docker
+
+        try:
+            return self.client.containers.get(self.container_name(service))
+        except docker.errors.NotFound:
+            return None
+
+    def project_containers(self) -> list:
+        return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
+
+    # -- deploy ------------------------------------------------------------------------
+
+    def _preflight(self) -> None:
+        import docker
+
+        for svc in self.compose.services.values():
+            try:
+                self.client.images.get(svc.image)
+            except docker.errors.ImageNotFound:
+                raise MissingImageError(f"image {svc.image} (service {self.stack.name}/{svc.name}) is not built: run `make images`") from None
+
+    def _ensure_network(self) -> None:
+        if not self.client.networks.list(names=[self.network_name]):
+            self.client.networks.create(self.network_name, driver="bridge", labels={**self._labels(), "com.docker.compose.network": "default"})
+
+    def _ensure_volume(self, volume: str) -> str:
+        import docker
+
+        name = self.volume_name(volume)
+        try:
+            self.client.volumes.get(name)
+        except docker.errors.NotFound:
+            self.client.volumes.create(name, labels={**self._labels(), "com.docker.compose.volume": volume})
+        return name
+
+    def _config(self, svc: ComposeService) -> dict[str, Any]:
+        """The container's settings, and their hash (a changed setting means a new container)."""
+        volumes = {}
+        for mount in svc.volumes:
+            source = self.volume_name(mount.source) if mount.named else mount.source
+            volumes[source] = {"bind": mount.target, "mode": "rw"}
+        config = {
+            "image_id": self.client.images.get(svc.image).id,
+            "command": svc.command,
+            "environment": svc.environment,
+            "ports": {f"{p.container_port}/tcp": (p.host_ip, p.host_port) for p in svc.ports},
+            "volumes": volumes,
+            "restart": svc.restart,
+            "healthcheck": _healthcheck(svc.healthcheck),
+        }
+        config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+        return config
+
+    def _create(self, svc: ComposeService, config: dict[str, Any]):
+        self._ensure_network()
+        for mount in svc.volumes:
+            if mount.named:
+                self._ensure_volume(mount.source)
+        return self.client.containers.create(
+            svc.image,
+            command=config["command"],
+            name=self.container_name(svc.name),
+            hostname=svc.name,
+            environment=config["environment"],
+            ports=config["ports"],
+            volumes=config["volumes"],
+            labels={**self._labels(svc.name), CONFIG_LABEL: config["hash"]},
+            restart_policy={"Name": svc.restart if svc.restart != "no" else ""},
+            healthcheck=config["healthcheck"],
+            stop_signal="SIGTERM",
+            network=self.network_name,
+            networking_config={self.network_name: self.client.api.create_endpoint_config(aliases=[svc.name])},
+            detach=True,
+        )
+
+    def _start_service(self, service: str) -> None:
+        svc = self.compose.services[service]
+        config = self._config(svc)
+        container = self.container(service)
+        if container is not None and container.labels.get(CONFIG_LABEL) != config["hash"]:
+            container.remove(force=True)  # as compose does: a changed service gets a new container
+            container = None
+        container = container or self._create(svc, config)
+        container.reload()
+        if container.status == "paused":
+            container.unpause()
+        elif container.status != "running":
+            container.start()
+
+    # -- the runtime interface ---------------------------------------------------------
+
+    def _require(self, service: str):
+        container = self.container(service)
+        if container is None:
+            raise KeyError(f"{self.stack.name}/{service} has no container: is the stack up?")
+        return container
+
+    def is_running(self, service: str) -> bool:
+        container = self.container(service)
+        if container is None:
+            return False
+        return container.status == "running"
+
+    def main_pid(self, service: str) -> int:
+        container = self._require(service)
+        return int(container.attrs["State"]["Pid"])
+
+    def start(self, service: str) -> None:
+        self._start_service(service)
+
+    def kill(self, service: str) -> None:
+        """SIGKILL the container's main process; returns once it is dead."""
+        container = self._require(service)
+        pid = int(container.attrs["State"]["Pid"])
+        if pid <= 0:
+            return
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (PermissionError, ProcessLookupError):
+            self.kill_fallbacks += 1
+            container.kill()
+            return
+        if not wait_gone(pid):
+            raise LLMChaosError(f"{self.stack.name}/{service}: pid {pid} survived SIGKILL for 10s")
+
+    def stop(self, service: str, timeout: float | None = None) -> None:
+        grace = self.compose.services[service].stop_grace_period_s if timeout is None else timeout
+        container = self._require(service)
+        if container.status == "paused":
+            container.unpause()
+        container.stop(timeout=int(round(grace)))
+
+    def pause(self, service: str) -> None:
+        self._require(service).pause()
+
+    def unpause(self, service: str) -> None:
+        self._require(service).unpause()
+
+    def kill_all(self) -> None:
+        running = [c for c in self.project_containers() if c.status in ("running", "paused")]
+        threads = [threading.Thread(target=c.kill) for c in running]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def logs(self, service: str) -> str:
+        container = self.container(service)
+        return container.logs(stdout=True, stderr=True).decode(errors="replace") if container else ""
+
+    def down(self, volumes: bool = True) -> None:
+        import docker
+
+        for container in self.project_containers():
+            try:
+                container.remove(force=True, v=False)
+            except docker.errors.NotFound:
+                pass
+        for network in self.client.networks.list(filters={"label": f"{PROJECT_LABEL}={self.project}"}):
+            try:
+                network.remove()
+            except docker.errors.NotFound:
+                pass
+        if volumes:
+            for volume in self.client.volumes.list(filters={"label": f"{PROJECT_LABEL}={self.project}"}):
+                try:
+                    volume.remove(force=True)
+                except docker.errors.NotFound:
+                    pass

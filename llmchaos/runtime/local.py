@@ -1,0 +1,272 @@
+"""The local runtime: a stack's services as supervised child processes, no Docker, no root.
+
+Each service runs in its own session and process group (faults hit the whole group, as a
+signal to a container hits its whole cgroup), logs to ``<workdir>/logs/<service>.log``
+and keeps its data under ``<workdir>/data``. A supervisor thread watches the children and
+applies the restart policy with Docker's back-off (100 ms, doubling, reset after 10 s up).
+
+No orphans: every child is spawned by the supervisor thread with ``PR_SET_PDEATHSIG`` set
+to SIGKILL, so it dies with the supervisor even if this process is SIGKILLed; ``down``
+runs on exceptions, Ctrl-C, SIGTERM (see ``llmchaos.cli``) and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ctypes
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from stacks.spec import Binary, LocalContext, LocalProcess, Stack
+
+from .base import Runtime
+from .procfs import process_state
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved now: no dlopen in the forked child
+except (OSError, AttributeError):  # not Linux
+    _prctl = None
+
+BACKOFF_START_S = 0.1
+BACKOFF_MAX_S = 60.0
+BACKOFF_RESET_AFTER_S = 10.0
+
+
+def _die_with_parent() -> None:
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@dataclass
+class _Service:
+    name: str
+    process: LocalProcess
+    log: IO[bytes]
+    popen: subprocess.Popen | None = None
+    wanted: bool = False  # should be running: a crash is restarted per policy
+    restarts: int = 0
+    started_at: float = 0.0
+    backoff_s: float = BACKOFF_START_S
+    restart_at: float | None = None
+
+
+class LocalRuntime(Runtime):
+    name = "local"
+
+    def __init__(self, stack: Stack, *, workdir: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(stack, **kwargs)
+        self.workdir = (workdir or Path("runs") / "local" / stack.name).resolve()
+        self.log_dir = self.workdir / "logs"
+        self.data_dir = self.workdir / "data"
+        self._services: dict[str, _Service] = {}
+        self._calls: "queue.Queue[tuple[Callable[[], Any], concurrent.futures.Future]]" = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()
+
+    # -- supervisor --------------------------------------------------------------------
+
+    def _ensure_supervisor(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._supervise, name=f"llmchaos-supervisor-{self.stack.name}", daemon=True)
+            self._thread.start()
+
+    def _in_supervisor(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the supervisor thread: children must be forked by a long-lived thread,
+        because PR_SET_PDEATHSIG fires when the forking *thread* exits."""
+        if threading.current_thread() is self._thread:
+            return fn()
+        self._ensure_supervisor()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._calls.put((fn, future))
+        return future.result()
+
+    def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                fn, future = self._calls.get(timeout=0.02)
+            except queue.Empty:
+                pass
+            else:
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to the caller
+                    future.set_exception(exc)
+            self._apply_restart_policy()
+
+    def _apply_restart_policy(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for svc in self._services.values():
+                if svc.popen is None or not svc.wanted:
+                    continue
+                code = svc.popen.poll()
+                if code is None:
+                    if now - svc.started_at > BACKOFF_RESET_AFTER_S:
+                        svc.backoff_s = BACKOFF_START_S
+                    continue
+                if svc.restart_at is None:
+                    if self.restart == "no" or (self.restart == "on-failure" and code == 0):
+                        svc.wanted = False
+                        continue
+                    svc.restart_at = now + svc.backoff_s
+                    svc.backoff_s = min(svc.backoff_s * 2, BACKOFF_MAX_S)
+                elif now >= svc.restart_at:
+                    svc.restarts += 1
+                    self._spawn(svc)
+
+    # -- processes ---------------------------------------------------------------------
+
+    def _context(self) -> LocalContext:
+        return LocalContext(sys.executable, self.data_dir, self.ports)
+
+    def _resolve(self, process: LocalProcess) -> LocalProcess:
+        argv = [a.resolve() if isinstance(a, Binary) else str(a) for a in process.argv]
+        for binary in process.binaries:
+            binary.resolve()
+        return LocalProcess(argv, process.env, process.binaries)
+
+    def _preflight(self) -> None:
+        processes = self.stack.local_processes(self._context())
+        resolved = {name: self._resolve(p) for name, p in processes.items()}  # MissingBinaryError first
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            for name, process in resolved.items():
+                if name not in self._services:
+                    self._services[name] = _Service(name, process, (self.log_dir / f"{name}.log").open("ab"))
+
+    def _spawn(self, svc: _Service) -> None:
+        svc.log.write(f"\n=== llmchaos: starting {svc.name} (start #{svc.restarts + 1}) at {time.strftime('%H:%M:%S')} ===\n".encode())
+        svc.log.flush()
+        env = {**os.environ, **svc.process.env, "PYTHONUNBUFFERED": "1"}
+        svc.popen = subprocess.Popen(
+            svc.process.argv,
+            env=env,
+            cwd=self.data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=svc.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        svc.started_at = time.monotonic()
+        svc.restart_at = None
+        svc.wanted = True
+
+    def _start_service(self, service: str) -> None:
+        svc = self._services[service]
+
+        def spawn() -> None:
+            with self._lock:
+                popen = svc.popen
+                if popen is not None and process_state(popen.pid) not in (None, "Z"):
+                    svc.wanted = True  # already running (or paused: unpause is another operation)
+                    return
+                if popen is not None:
+                    popen.wait()  # reap it: it is dead
+                self._spawn(svc)
+
+        self._in_supervisor(spawn)
+
+    def _signal_group(self, service: str, sig: int) -> None:
+        popen = self._services[service].popen
+        if popen is not None:
+            try:
+                os.killpg(popen.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    # -- the runtime interface ---------------------------------------------------------
+
+    def pid(self, service: str) -> int | None:
+        """The service's process id (its process group id too), None before it first ran."""
+        svc = self._services.get(service)
+        return svc.popen.pid if svc and svc.popen else None
+
+    def restarts(self, service: str) -> int:
+        return self._services[service].restarts
+
+    def is_running(self, service: str) -> bool:
+        pid = self.pid(service)
+        return pid is not None and self._services[service].popen.poll() is None and process_state(pid) not in (None, "Z", "T")
+
+    def start(self, service: str) -> None:
+        self._start_service(service)
+
+    def kill(self, service: str) -> None:
+        """SIGKILL the service's process group; returns once the main process is dead."""
+        popen = self._services[service].popen
+        self._signal_group(service, signal.SIGKILL)
+        if popen is not None:
+            popen.wait()
+
+    def stop(self, service: str, timeout: float | None = None) -> None:
+        svc = self._services[service]
+        with self._lock:
+            svc.wanted = False
+        if svc.popen is None or svc.popen.poll() is not None:
+            return
+        self._signal_group(service, signal.SIGCONT)  # a paused process cannot handle SIGTERM
+        self._signal_group(service, signal.SIGTERM)
+        grace = self.compose.services[service].stop_grace_period_s if timeout is None else timeout
+        try:
+            svc.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self._signal_group(service, signal.SIGKILL)
+            svc.popen.wait()
+
+    def pause(self, service: str) -> None:
+        self._signal_group(service, signal.SIGSTOP)
+
+    def unpause(self, service: str) -> None:
+        self._signal_group(service, signal.SIGCONT)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            for svc in self._services.values():
+                svc.wanted = False  # the power is off: nothing restarts until up()/restart_all()
+            for name in self._services:
+                self._signal_group(name, signal.SIGKILL)
+        for svc in self._services.values():
+            if svc.popen is not None:
+                svc.popen.wait()
+
+    def logs(self, service: str) -> str:
+        path = self.log_dir / f"{service}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def down(self, volumes: bool = True) -> None:
+        with self._lock:
+            for svc in self._services.values():
+                svc.wanted = False
+        for name in reversed(self.services()):
+            if name in self._services:
+                self.stop(name, timeout=5.0)
+        for svc in self._services.values():  # what a service spawned into its group, too
+            if svc.popen is not None:
+                try:
+                    os.killpg(svc.popen.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._thread = None
+        for svc in self._services.values():
+            svc.log.close()
+        self._services.clear()
+        if volumes:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

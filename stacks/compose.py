@@ -1,0 +1,232 @@
+"""Reading a stack's ``compose.yaml``: the one description of its topology.
+
+Why our own reader: the Docker runtime deploys the file through the Docker Engine API
+(to own every container it creates and to inject faults), and the local runtime needs the
+same ports and dependencies. The file itself stays an ordinary compose file that
+``docker compose`` and Debian's ``docker-compose`` run as they are; this reader accepts the
+subset of the Compose Specification the stacks use and refuses anything else by name, so
+the two can never silently disagree.
+
+Per service, an ``x-llmchaos`` block (an extension field, ignored by compose) says what
+the harness needs that compose does not: the service's ``role`` and its ``health`` probe
+as seen from the host (``{http: /path}``, ``{tcp: true}`` or ``{process: true}``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmchaos.errors import ComposeFileError
+
+SERVICE_KEYS = {"image", "build", "command", "environment", "ports", "volumes", "depends_on", "restart", "healthcheck", "stop_grace_period", "x-llmchaos"}
+ROLES = {"llm", "backend", "worker", "datastore", "server"}
+
+_VAR = re.compile(r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+_PORT = re.compile(r"^(?:(?P<ip>[0-9.]+):)?(?P<host>\$\{[^}]*\}|[^:]+):(?P<container>\d+)(?:/tcp)?$")
+_PORT_VAR = re.compile(r"^\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*):-(?P<default>\d+)\}$")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|us|s|m|h)")
+
+
+def interpolate(value: str, variables: Mapping[str, str]) -> str:
+    """Compose-style ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``, ``$VAR``, ``$$``."""
+
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group("braced") or match.group("bare")
+        op = match.group("op")
+        current = variables.get(name)
+        if op == ":-" and not current:
+            return match.group("default")
+        if op == "-" and current is None:
+            return match.group("default")
+        return current or ""
+
+    return _VAR.sub(replace, value)
+
+
+def _interpolate_tree(node: Any, variables: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return interpolate(node, variables)
+    if isinstance(node, list):
+        return [_interpolate_tree(v, variables) for v in node]
+    if isinstance(node, dict):
+        return {k: _interpolate_tree(v, variables) for k, v in node.items()}
+    return node
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Seconds in a compose duration such as ``2s``, ``500ms`` or ``1m30s``."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r}")
+    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    host_ip: str
+    host_port: int
+    container_port: int
+    host_var: str | None  # the variable that moves the host port, e.g. MVP_BACKEND_PORT
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str  # a named volume, or a host path (absolute once loaded)
+    target: str
+    named: bool
+
+
+@dataclass(frozen=True)
+class Health:
+    kind: str  # "http", "tcp" or "process"
+    path: str = "/health"
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    name: str
+    role: str
+    health: Health
+    image: str | None
+    build: dict[str, Any] | None
+    command: list[str] | None
+    environment: dict[str, str]
+    ports: tuple[PortMapping, ...]
+    volumes: tuple[Mount, ...]
+    depends_on: tuple[str, ...]
+    restart: str
+    healthcheck: dict[str, Any] | None
+    stop_grace_period_s: float
+
+
+@dataclass(frozen=True)
+class ComposeFile:
+    path: Path
+    services: dict[str, ComposeService]
+    volumes: tuple[str, ...] = field(default_factory=tuple)
+
+    def start_order(self) -> list[str]:
+        """Services with every dependency before its dependents."""
+        order: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in order:
+                return
+            if name in visiting:
+                raise ComposeFileError(f"{self.path}: services depend on each other in a cycle through {name!r}")
+            visiting.add(name)
+            for dep in self.services[name].depends_on:
+                visit(dep)
+            order.append(name)
+
+        for name in self.services:
+            visit(name)
+        return order
+
+
+def _fail(path: Path, where: str, message: str) -> ComposeFileError:
+    return ComposeFileError(f"{path}: {where}: {message}")
+
+
+def _ports(path: Path, name: str, raw_ports: list[Any], ports: list[Any]) -> tuple[PortMapping, ...]:
+    out = []
+    for raw, value in zip(raw_ports, ports):
+        match = _PORT.match(str(value))
+        if not match or not match.group("host").isdigit():
+            raise _fail(path, f"services.{name}.ports", f"expected 'IP:HOST:CONTAINER', got {value!r}")
+        raw_host = _PORT.match(str(raw)).group("host") if _PORT.match(str(raw)) else ""
+        var = _PORT_VAR.match(raw_host)
+        out.append(PortMapping(match.group("ip") or "0.0.0.0", int(match.group("host")), int(match.group("container")), var.group("var") if var else None))
+    return tuple(out)
+
+
+def _mounts(path: Path, name: str, volumes: list[Any], declared: set[str]) -> tuple[Mount, ...]:
+    out = []
+    for value in volumes:
+        source, sep, target = str(value).partition(":")
+        target = target.split(":")[0]
+        if not sep or not target.startswith("/"):
+            raise _fail(path, f"services.{name}.volumes", f"expected 'SOURCE:/container/path', got {value!r}")
+        named = not source.startswith((".", "/"))
+        if named and source not in declared:
+            raise _fail(path, f"services.{name}.volumes", f"volume {source!r} is not declared under top-level 'volumes'")
+        out.append(Mount(source if named else str((path.parent / source).resolve()), target, named))
+    return tuple(out)
+
+
+def _health(path: Path, name: str, meta: dict[str, Any]) -> Health:
+    health = meta.get("health")
+    if not isinstance(health, dict) or len(health) != 1:
+        raise _fail(path, f"services.{name}.x-llmchaos.health", "expected one of {http: /path}, {tcp: true}, {process: true}")
+    (kind, value), = health.items()
+    if kind == "http" and isinstance(value, str) and value.startswith("/"):
+        return Health("http", value)
+    if kind in ("tcp", "process") and value is True:
+        return Health(kind)
+    raise _fail(path, f"services.{name}.x-llmchaos.health", f"unsupported probe {health!r}")
+
+
+def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> ComposeFile:
+    """Parse and interpolate ``path``; raise ``ComposeFileError`` naming what is wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ComposeFileError(f"{path}: cannot read it as YAML ({exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("services"), dict) or not raw["services"]:
+        raise ComposeFileError(f"{path}: expected a mapping with a non-empty 'services' mapping")
+    doc = _interpolate_tree(raw, variables or {})
+    declared = set((doc.get("volumes") or {}).keys())
+    services: dict[str, ComposeService] = {}
+    for name, spec in doc["services"].items():
+        if not isinstance(spec, dict):
+            raise _fail(path, f"services.{name}", "expected a mapping")
+        unknown = sorted(k for k in spec if k not in SERVICE_KEYS)
+        if unknown:
+            raise _fail(path, f"services.{name}", f"unsupported key(s) {', '.join(unknown)}; supported: {', '.join(sorted(SERVICE_KEYS))}")
+        meta = spec.get("x-llmchaos") or {}
+        role = meta.get("role")
+        if role not in ROLES:
+            raise _fail(path, f"services.{name}.x-llmchaos.role", f"expected one of {sorted(ROLES)}, got {role!r}")
+        env = spec.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+        depends = spec.get("depends_on") or []
+        depends = tuple(depends.keys() if isinstance(depends, dict) else depends)
+        for dep in depends:
+            if dep not in doc["services"]:
+                raise _fail(path, f"services.{name}.depends_on", f"no service named {dep!r}")
+        command = spec.get("command")
+        if isinstance(command, str):
+            command = command.split()
+        try:
+            grace = parse_duration(spec.get("stop_grace_period", "10s"))
+        except ValueError as exc:
+            raise _fail(path, f"services.{name}.stop_grace_period", str(exc)) from None
+        services[name] = ComposeService(
+            name=name,
+            role=role,
+            health=_health(path, name, meta),
+            image=spec.get("image"),
+            build=spec.get("build"),
+            command=[str(c) for c in command] if command is not None else None,
+            environment={str(k): "" if v is None else str(v) for k, v in env.items()},
+            ports=_ports(path, name, raw["services"][name].get("ports") or [], spec.get("ports") or []),
+            volumes=_mounts(path, name, spec.get("volumes") or [], declared),
+            depends_on=depends,
+            restart=str(spec.get("restart", "no")),
+            healthcheck=spec.get("healthcheck"),
+            stop_grace_period_s=grace,
+        )
+    return ComposeFile(path, services, tuple(sorted(declared)))

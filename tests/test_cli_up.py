@@ -1,0 +1,157 @@
+"""``llmchaos up`` / ``down``: interruptions leave nothing behind, bad input gets one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmchaos.cli import main
+from llmchaos.errors import MissingBinaryError
+from llmchaos.runtime.local import LocalRuntime
+from llmchaos.runtime.procfs import process_state
+from stacks.spec import Binary, LocalProcess, Stack, known_stacks, load_stack
+
+from conftest import free_port, wait_until
+
+MVP = load_stack("mvp")
+
+
+def children_of(pid: int) -> list[int]:
+    """Every live process whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def start_up(runtime: str, tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    env = {**os.environ, "LLM_PORT": str(free_port()), "MVP_BACKEND_PORT": str(free_port())}
+    command = [sys.executable, "-m", "llmchaos", "up", "mvp", "--runtime", runtime, "--workdir", str(tmp_path)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), env
+
+
+def port_free(port: str) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", int(port)))
+            return True
+        except OSError:
+            return False
+
+
+def test_sigint_stops_a_local_deployment_and_leaves_no_process(tmp_path):
+    up, env = start_up("local", tmp_path)
+    lines = []
+    for line in up.stdout:
+        lines.append(line)
+        if "is up" in line:
+            break
+    else:
+        pytest.fail("".join(lines))
+    children = wait_until(lambda: len(c := children_of(up.pid)) == 2 and c, what="two service processes")
+    up.send_signal(signal.SIGINT)
+    assert up.wait(timeout=60) == 130
+    assert "interrupted" in up.stdout.read()
+    for pid in children:
+        wait_until(lambda: process_state(pid) in (None, "Z"), timeout=10, what=f"child {pid} to be gone")
+    assert port_free(env["LLM_PORT"]) and port_free(env["MVP_BACKEND_PORT"])
+
+
+@pytest.mark.docker
+def test_sigint_during_a_docker_deployment_leaves_no_container(tmp_path):
+    import docker
+
+    client = docker.from_env()
+    label = {"label": "com.docker.compose.project=llmchaos-mvp"}
+    assert client.containers.list(all=True, filters=label) == [], "a previous llmchaos-mvp deployment is still there"
+    up, _ = start_up("docker", tmp_path)
+    try:
+        wait_until(lambda: client.containers.list(all=True, filters=label), timeout=60, interval=0.02, what="the first container")
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 130, up.stdout.read()
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert client.containers.list(all=True, filters=label) == []
+    assert client.networks.list(filters=label) == []
+
+
+def llmchaos(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "llmchaos", *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_an_unknown_stack_is_one_line_and_exit_2():
+    result = llmchaos("up", "nosuch", "--runtime", "local")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "error: unknown stack 'nosuch'; known stacks: " + ", ".join(known_stacks())
+
+
+@pytest.mark.parametrize("runtime", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+def test_a_port_in_use_is_one_line_and_exit_2(runtime):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = llmchaos("up", "mvp", "--runtime", runtime, env={"MVP_BACKEND_PORT": str(port), "LLM_PORT": str(free_port())})
+    assert result.returncode == 2, result.stderr
+    assert f"error: port {port} on 127.0.0.1 for mvp/backend is already in use" in result.stderr
+    assert "set MVP_BACKEND_PORT to another port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_docker_engine_with_runtime_docker_is_one_line_and_exit_2():
+    result = llmchaos("up", "mvp", "--runtime", "docker", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert result.returncode == 2
+    assert "error: no Docker engine answers at unix:///nonexistent/docker.sock" in result.stderr
+    assert "--runtime local" in result.stderr and "Traceback" not in result.stderr
+
+
+def _stack_needing(tmp_path: Path, binary: Binary) -> Stack:
+    (tmp_path / "compose.yaml").write_text(MVP.compose_path.read_text())
+
+    def local_processes(ctx):
+        return {"llm": LocalProcess([binary, "--port", str(ctx.port("llm"))]), "backend": LocalProcess(["true"])}
+
+    return Stack("needs-a-server", tmp_path, local_processes)
+
+
+def test_a_missing_server_binary_is_reported_before_anything_starts(tmp_path, monkeypatch):
+    stack = _stack_needing(tmp_path, Binary("no-such-server", "apt-get install no-such-server, or pip install it"))
+    runtime = LocalRuntime(stack, workdir=tmp_path / "run", ports={"llm": free_port(), "backend": free_port()})
+    with pytest.raises(MissingBinaryError, match="no-such-server not found on PATH: apt-get install no-such-server"):
+        runtime.up()
+    assert not (tmp_path / "run" / "logs").exists(), "nothing was started"
+
+    monkeypatch.setattr("stacks.spec.load_stack", lambda name: stack)
+    result = CliRunner().invoke(main, ["up", "needs-a-server", "--runtime", "local", "--workdir", str(tmp_path / "cli")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("error: no-such-server not found on PATH")
+
+
+@pytest.mark.docker
+def test_a_missing_image_says_to_run_make_images(tmp_path, monkeypatch):
+    (tmp_path / "compose.yaml").write_text(MVP.compose_path.read_text().replace("llmchaos/mvp-backend:latest", "llmchaos/never-built:latest"))
+    stack = Stack("mvp", tmp_path, MVP.local_processes)
+    monkeypatch.setattr("stacks.spec.load_stack", lambda name: stack)
+    result = CliRunner().invoke(main, ["up", "mvp", "--runtime", "docker"])
+    assert result.exit_code == 2
+    assert "error: image llmchaos/never-built:latest (service mvp/backend) is not built: run `make images`" in result.output
+
+
+def test_down_of_a_stack_that_is_not_up_says_so():
+    result = llmchaos("down", "mvp", "--runtime", "local")
+    assert result.returncode == 0 and "no local mvp is running" in result.stdout

@@ -1,0 +1,59 @@
+"""Reading stack compose files: interpolation, port variables, and refusals by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmchaos.errors import ComposeFileError, UnknownStackError
+from stacks.compose import interpolate, load_compose, parse_duration
+from stacks.spec import known_stacks, load_stack
+
+
+def test_interpolation_follows_compose_rules():
+    variables = {"SET": "x", "EMPTY": ""}
+    assert interpolate("${SET}-${MISSING:-d}-${EMPTY:-d}-${EMPTY-d}-$SET-$$HOME", variables) == "x-d-d--x-$HOME"
+
+
+def test_durations():
+    assert parse_duration("2s") == 2 and parse_duration("500ms") == 0.5 and parse_duration("1m30s") == 90
+    with pytest.raises(ValueError):
+        parse_duration("soon")
+
+
+def test_every_stack_loads_and_its_ports_can_be_moved():
+    assert "mvp" in known_stacks()
+    stack = load_stack("mvp")
+    assert stack.port_variables() == {"llm": "LLM_PORT", "backend": "MVP_BACKEND_PORT"}
+    moved = stack.compose({"MVP_BACKEND_PORT": "18000", "RESTART_POLICY": "always"}).services["backend"]
+    assert (moved.ports[0].host_ip, moved.ports[0].host_port, moved.ports[0].container_port) == ("127.0.0.1", 18000, 8000)
+    assert moved.restart == "always"
+    assert stack.compose({}).start_order() == ["llm", "backend"]
+    for name in known_stacks():
+        for svc in load_stack(name).compose({}).services.values():
+            assert all(p.host_ip == "127.0.0.1" for p in svc.ports), f"{name}/{svc.name} must publish on 127.0.0.1 only"
+
+
+def test_unknown_stack_lists_the_known_ones():
+    with pytest.raises(UnknownStackError, match="known stacks: .*mvp"):
+        load_stack("nosuch")
+
+
+@pytest.mark.parametrize(
+    "service,message",
+    [
+        ({"image": "i", "privileged": True, "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "unsupported key(s) privileged"),
+        ({"image": "i", "x-llmchaos": {"role": "cook", "health": {"tcp": True}}}, "x-llmchaos.role"),
+        ({"image": "i", "x-llmchaos": {"role": "backend", "health": {"ping": 1}}}, "x-llmchaos.health"),
+        ({"image": "i", "depends_on": ["ghost"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "no service named 'ghost'"),
+        ({"image": "i", "volumes": ["undeclared:/data"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "not declared"),
+        ({"image": "i", "ports": ["eighty"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "IP:HOST:CONTAINER"),
+    ],
+)
+def test_a_bad_compose_file_is_refused_with_the_place_named(tmp_path, service, message):
+    import yaml
+
+    path = tmp_path / "compose.yaml"
+    path.write_text(yaml.safe_dump({"services": {"web": service}}))
+    with pytest.raises(ComposeFileError) as caught:
+        load_compose(path)
+    assert str(path) in str(caught.value) and "services.web" in str(caught.value) and message in str(caught.value)

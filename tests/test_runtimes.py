@@ -1,0 +1,129 @@
+"""Runtime faults on both runtimes, each effect checked through the OS or the Docker engine.
+
+The runtime's own bookkeeping is never the witness: a process is gone when /proc says so,
+a container is exited or paused when the engine's inspect says so.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from llmchaos.runtime.procfs import group_members, process_state
+
+from chat_api import read_all, submit
+from conftest import wait_until
+
+
+def alive(pid: int) -> bool:
+    return process_state(pid) not in (None, "Z")
+
+
+def main_pid(runtime, service: str) -> int:
+    return runtime.pid(service) if runtime.name == "local" else runtime.main_pid(service)
+
+
+def engine_state(runtime, service: str) -> dict:
+    return runtime.client.api.inspect_container(runtime.container_name(service))["State"]
+
+
+def restart_count(runtime, service: str) -> int:
+    if runtime.name == "local":
+        return runtime.restarts(service)
+    return runtime.client.api.inspect_container(runtime.container_name(service))["RestartCount"]
+
+
+def assert_gone(runtime, service: str, pid: int) -> None:
+    """The service's processes are dead, as the kernel (and the engine, for Docker) says."""
+    wait_until(lambda: not alive(pid), timeout=20, what=f"pid {pid} of {service} to die")
+    if runtime.name == "local":
+        assert group_members(pid) == []
+    else:
+        state = wait_until(lambda: (s := engine_state(runtime, service))["Status"] == "exited" and s, timeout=20, what="exited")
+        assert state["Pid"] == 0
+
+
+def health_ok(runtime, service: str) -> bool:
+    try:
+        return httpx.get(runtime.url(service) + "/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_kill_crashes_the_service_and_start_brings_it_back(deploy):
+    mvp = deploy("mvp")
+    pid = main_pid(mvp, "backend")
+    mvp.kill("backend")
+    assert_gone(mvp, "backend", pid)
+    assert not health_ok(mvp, "backend")
+    time.sleep(0.5)
+    assert not alive(pid) and restart_count(mvp, "backend") == 0, "restart policy 'no': it stays down"
+    mvp.start("backend")
+    mvp.wait_healthy(["backend"], timeout=60)
+    assert health_ok(mvp, "backend") and main_pid(mvp, "backend") != pid and alive(main_pid(mvp, "backend"))
+
+
+def test_a_restart_policy_brings_a_crashed_service_back_by_itself(deploy):
+    mvp = deploy("mvp", restart="on-failure")
+    pid = main_pid(mvp, "backend")
+    mvp.kill("backend")
+    wait_until(lambda: not alive(pid), timeout=20, what="the crash")
+    wait_until(lambda: restart_count(mvp, "backend") >= 1 and health_ok(mvp, "backend"), timeout=60, what="the automatic restart")
+    assert main_pid(mvp, "backend") != pid
+
+
+def test_stop_is_graceful_and_deliberate(deploy):
+    mvp = deploy("mvp", restart="always")
+    pid = main_pid(mvp, "backend")
+    mvp.stop("backend")
+    assert_gone(mvp, "backend", pid)
+    # uvicorn's own words for a graceful exit (it then re-raises SIGTERM: exit -15 as a
+    # local process, 0 as a container's PID 1, which ignores the re-raised signal)
+    assert "Finished server process" in mvp.logs("backend")
+    if mvp.name == "docker":
+        assert engine_state(mvp, "backend")["ExitCode"] == 0
+    else:
+        assert mvp._services["backend"].popen.returncode in (0, -15)
+    time.sleep(1.0)
+    assert restart_count(mvp, "backend") == 0 and not health_ok(mvp, "backend"), "a deliberate stop is not restarted"
+
+
+def test_while_paused_no_chunk_arrives_and_after_unpause_they_flow(deploy):
+    mvp = deploy("mvp", LLM_ITL_MS="100", LLM_OUTPUT_TOKENS="60")
+    base = mvp.url("backend")
+    task = submit(base, "pause me")["task_id"]
+    seen = wait_until(lambda: len(c := httpx.get(f"{base}/api/chat/chunks/{task}").json()["chunks"]) >= 5 and c, what="5 chunks")
+    mvp.pause("backend")
+    try:
+        pid = main_pid(mvp, "backend")
+        if mvp.name == "local":
+            assert {process_state(p) for p in group_members(pid)} == {"T"}
+        else:
+            assert engine_state(mvp, "backend")["Status"] == "paused"
+        for _ in range(2):
+            with pytest.raises(httpx.TimeoutException):
+                httpx.get(f"{base}/api/chat/chunks/{task}", params={"from_id": len(seen)}, timeout=0.5)
+    finally:
+        mvp.unpause("backend")
+    more = wait_until(lambda: len(c := httpx.get(f"{base}/api/chat/chunks/{task}").json()["chunks"]) > len(seen) + 5 and c, what="chunks after unpause")
+    assert more[: len(seen)] == seen
+    chunks, statuses = read_all(base, task)
+    assert statuses[-1] == "completed" and len(chunks) == 60
+
+
+def test_kill_all_leaves_nothing_alive_and_the_power_coming_back_keeps_the_files(deploy):
+    mvp = deploy("mvp")
+    base = mvp.url("backend")
+    task = submit(base, "survive the power cut")["task_id"]
+    before, _ = read_all(base, task)
+    pids = {service: main_pid(mvp, service) for service in mvp.services()}
+    mvp.kill_all()
+    for service, pid in pids.items():
+        assert_gone(mvp, service, pid)
+    if mvp.name == "docker":
+        assert {c.status for c in mvp.project_containers()} == {"exited"}
+    mvp.restart_all()
+    after, statuses = read_all(base, task)
+    assert statuses == ["completed"] and after == before
