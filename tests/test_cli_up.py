@@ -144,7 +144,9 @@ def test_a_missing_server_binary_is_reported_before_anything_starts(tmp_path, mo
 
 @pytest.mark.docker
 def test_a_missing_image_says_to_run_make_images(tmp_path, monkeypatch):
-    (tmp_path / "compose.yaml").write_text(MVP.compose_path.read_text().replace("llmchaos/mvp-backend:latest", "llmchaos/never-built:latest"))
+    compose = MVP.compose_path.read_text()
+    backend = compose.index("  backend:")
+    (tmp_path / "compose.yaml").write_text(compose[:backend] + compose[backend:].replace("llmchaos/app:latest", "llmchaos/never-built:latest", 1))
     stack = Stack("mvp", tmp_path, MVP.local_processes)
     monkeypatch.setattr("stacks.spec.load_stack", lambda name: stack)
     result = CliRunner().invoke(main, ["up", "mvp", "--runtime", "docker"])

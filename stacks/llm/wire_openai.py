@@ -20,8 +20,13 @@ failure_status = 500
 _FINGERPRINT = "fp_llmchaos"
 
 
+def _error(status: int, message: str, kind: str, *, param: str | None = None, code: str | None = None, headers: dict[str, str] | None = None) -> WireError:
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return WireError(status, body, headers or {}, kind="invalid_request" if status < 429 else "fault")
+
+
 def _bad(message: str, param: str | None = None) -> WireError:
-    return WireError(400, {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}})
+    return _error(400, message, "invalid_request_error", param=param)
 
 
 def parse(body: Any) -> ChatRequest:
@@ -69,49 +74,13 @@ def error(status: int, message: str | None = None, *, model: str = "", retry_aft
     if status == 400:
         return _bad(message or "Invalid request")
     if status == 404:
-        return WireError(
-            404,
-            {
-                "error": {
-                    "message": message or f"The model `{model}` does not exist or you do not have access to it.",
-                    "type": "invalid_request_error",
-                    "param": None,
-                    "code": "model_not_found",
-                }
-            },
-        )
+        return _error(404, message or f"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", code="model_not_found")
     if status == 429:
-        return WireError(
-            429,
-            {
-                "error": {
-                    "message": message or f"Rate limit reached for {model} (injected by llmchaos). Please try again in {retry_after_s:g}s.",
-                    "type": "requests",
-                    "param": None,
-                    "code": "rate_limit_exceeded",
-                }
-            },
-            headers={"retry-after": f"{retry_after_s:g}", "x-ratelimit-remaining-requests": "0"},
-            kind="fault",
-        )
+        message = message or f"Rate limit reached for {model} (injected by llmchaos). Please try again in {retry_after_s:g}s."
+        return _error(429, message, "requests", code="rate_limit_exceeded", headers={"retry-after": f"{retry_after_s:g}", "x-ratelimit-remaining-requests": "0"})
     if status in (503, 529):  # OpenAI has no 529: it answers 503 when overloaded
-        return WireError(
-            503,
-            {"error": {"message": message or "The server is overloaded or not ready yet.", "type": "server_error", "param": None, "code": None}},
-            kind="fault",
-        )
-    return WireError(
-        500,
-        {
-            "error": {
-                "message": message or "The server had an error while processing your request. Sorry about that!",
-                "type": "server_error",
-                "param": None,
-                "code": None,
-            }
-        },
-        kind="fault",
-    )
+        return _error(503, message or "The server is overloaded or not ready yet.", "server_error")
+    return _error(500, message or "The server had an error while processing your request. Sorry about that!", "server_error")
 
 
 def response_id(call_id: str) -> str:
