@@ -36,7 +36,7 @@ def measure(kind: str, stack_name: str, workdir: Path) -> dict[str, float]:
     backend = next(name for name, svc in stack.compose({}).services.items() if svc.role == "backend")
     figures: dict[str, float] = {}
     for restart in ("no", "on-failure"):
-        ports = {service: free_port() for service in stack.default_ports()}
+        ports = {var: free_port() for var in stack.default_ports()}
         extra = {"workdir": workdir / f"{kind}-{restart}"} if kind == "local" else {"project": f"llmchaos-bench-{restart}"}
         runtime = make_runtime(kind, stack, ports=ports, restart=restart, **extra)
         try:
@@ -82,6 +82,7 @@ def main() -> None:
     columns = ["up", "kill -> start", "kill -> auto restart", "kill_all -> restart_all"]
     print(f"  {'runtime':<8}" + "".join(f"{c:>26}" for c in columns))
     with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp).chmod(0o755)  # PostgreSQL, run as its own user, must reach its data directory
         for kind in kinds:
             runs = [measure(kind, args.stack, Path(tmp) / str(i)) for i in range(args.repeat)]
             medians = {c: statistics.median(r[c] for r in runs) for c in columns}

@@ -159,9 +159,7 @@ def _is_llmchaos_process(pid: int) -> bool:
 
 def _print_urls(runtime) -> None:
     for name in runtime.services():
-        svc = runtime.compose.services[name]
-        where = runtime.url(name) if name in runtime.ports else "(no port)"
-        click.echo(f"  {name:<10} {svc.role:<10} {where}")
+        click.echo(f"  {name:<10} {runtime.compose.services[name].role:<10} {runtime.display_url(name)}")
 
 
 @main.command("up")

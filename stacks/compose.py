@@ -9,7 +9,8 @@ the two can never silently disagree.
 
 Per service, an ``x-llmchaos`` block (an extension field, ignored by compose) says what
 the harness needs that compose does not: the service's ``role`` and its ``health`` probe
-as seen from the host (``{http: /path}``, ``{tcp: true}`` or ``{process: true}``).
+as seen from the host (``{http: /path}``, ``{tcp: true}``, ``{redis: true}``,
+``{postgres: true}`` or ``{process: true}``; see ``llmchaos/runtime/probes.py``).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class PortMapping:
     host_ip: str
     host_port: int
     container_port: int
-    host_var: str | None  # the variable that moves the host port, e.g. MVP_BACKEND_PORT
+    host_var: str  # the variable that moves the host port, e.g. MVP_BACKEND_PORT
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Mount:
 
 @dataclass(frozen=True)
 class Health:
-    kind: str  # "http", "tcp" or "process"
+    kind: str  # "http", "tcp", "redis", "postgres" or "process"
     path: str = "/health"
 
 
@@ -148,7 +149,9 @@ def _ports(path: Path, name: str, raw_ports: list[Any], ports: list[Any]) -> tup
             raise _fail(path, f"services.{name}.ports", f"expected 'IP:HOST:CONTAINER', got {value!r}")
         raw_host = _PORT.match(str(raw)).group("host") if _PORT.match(str(raw)) else ""
         var = _PORT_VAR.match(raw_host)
-        out.append(PortMapping(match.group("ip") or "0.0.0.0", int(match.group("host")), int(match.group("container")), var.group("var") if var else None))
+        if var is None:
+            raise _fail(path, f"services.{name}.ports", f"publish ports as 'IP:${{VAR:-default}}:CONTAINER' so they can be moved, got {raw!r}")
+        out.append(PortMapping(match.group("ip") or "0.0.0.0", int(match.group("host")), int(match.group("container")), var.group("var")))
     return tuple(out)
 
 
@@ -169,11 +172,11 @@ def _mounts(path: Path, name: str, volumes: list[Any], declared: set[str]) -> tu
 def _health(path: Path, name: str, meta: dict[str, Any]) -> Health:
     health = meta.get("health")
     if not isinstance(health, dict) or len(health) != 1:
-        raise _fail(path, f"services.{name}.x-llmchaos.health", "expected one of {http: /path}, {tcp: true}, {process: true}")
+        raise _fail(path, f"services.{name}.x-llmchaos.health", "expected one of {http: /path}, {tcp: true}, {redis: true}, {postgres: true}, {process: true}")
     (kind, value), = health.items()
     if kind == "http" and isinstance(value, str) and value.startswith("/"):
         return Health("http", value)
-    if kind in ("tcp", "process") and value is True:
+    if kind in ("tcp", "process", "redis", "postgres") and value is True:
         return Health(kind)
     raise _fail(path, f"services.{name}.x-llmchaos.health", f"unsupported probe {health!r}")
 

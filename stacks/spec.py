@@ -36,6 +36,7 @@ class Binary:
     finder: Callable[[], str | None] | None = None  # e.g. a PyPI wheel's bundled binary
 
     def resolve(self) -> str:
+        """The binary's path; ``MissingBinaryError`` with the install hint if there is none."""
         path = (self.finder() if self.finder else None) or shutil.which(self.name)
         if not path:
             raise MissingBinaryError(f"{self.name} not found on PATH: {self.install_hint}")
@@ -44,9 +45,12 @@ class Binary:
 
 @dataclass(frozen=True)
 class LocalProcess:
-    argv: list[str]
+    """A local service's command (``Binary`` entries are resolved at start), its extra
+    environment, and directories to create before it starts."""
+
+    argv: list[str | Binary]
     env: dict[str, str] = field(default_factory=dict)
-    binaries: tuple[Binary, ...] = ()
+    dirs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,15 @@ class LocalContext:
 
     python: str
     data_dir: Path
-    ports: Mapping[str, int]  # service -> host port
+    ports: Mapping[str, int]  # port variable (e.g. MVP_BACKEND_PORT) -> host port
+    primary: Mapping[str, str]  # service -> the variable of its first published port
 
     def port(self, service: str) -> int:
-        return self.ports[service]
+        """The service's (first) port."""
+        return self.ports[self.primary[service]]
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://127.0.0.1:{self.port(service)}"
 
 
 @dataclass(frozen=True)
@@ -78,12 +84,16 @@ class Stack:
         return load_compose(self.compose_path, variables)
 
     def default_ports(self) -> dict[str, int]:
-        """Each service's published host port, from the compose defaults and the environment."""
-        return {name: svc.ports[0].host_port for name, svc in self.compose(os.environ).services.items() if svc.ports}
+        """Every published port by its variable, from the compose defaults and the environment."""
+        return {p.host_var: p.host_port for svc in self.compose(os.environ).services.values() for p in svc.ports}
 
     def port_variables(self) -> dict[str, str]:
-        """Service -> the variable that moves its host port (e.g. backend -> MVP_BACKEND_PORT)."""
-        return {name: svc.ports[0].host_var for name, svc in self.compose().services.items() if svc.ports and svc.ports[0].host_var}
+        """Port variable -> the service it belongs to (e.g. MVP_BACKEND_PORT -> backend)."""
+        return {p.host_var: name for name, svc in self.compose().services.items() for p in svc.ports}
+
+    def primary_ports(self) -> dict[str, str]:
+        """Service -> the variable of its first published port (the one its health is probed on)."""
+        return {name: svc.ports[0].host_var for name, svc in self.compose().services.items() if svc.ports}
 
     def services(self) -> dict[str, ComposeService]:
         return self.compose(os.environ).services
@@ -101,7 +111,7 @@ def load_stack(name: str) -> Stack:
     module = importlib.import_module(f"stacks.{name}.local")
     stack = Stack(name, STACKS_DIR / name, module.local_processes)
     compose_services = set(stack.compose().services)
-    context = LocalContext(sys.executable, Path("/nonexistent"), {s: 0 for s in compose_services})
+    context = LocalContext(sys.executable, Path("/nonexistent"), {v: 0 for v in stack.port_variables()}, stack.primary_ports())
     local_services = set(stack.local_processes(context))
     if compose_services != local_services:
         raise ComposeFileError(

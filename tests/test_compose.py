@@ -23,7 +23,8 @@ def test_durations():
 def test_every_stack_loads_and_its_ports_can_be_moved():
     assert "mvp" in known_stacks()
     stack = load_stack("mvp")
-    assert stack.port_variables() == {"llm": "LLM_PORT", "backend": "MVP_BACKEND_PORT"}
+    assert stack.port_variables() == {"LLM_PORT": "llm", "MVP_BACKEND_PORT": "backend"}
+    assert stack.primary_ports() == {"llm": "LLM_PORT", "backend": "MVP_BACKEND_PORT"}
     moved = stack.compose({"MVP_BACKEND_PORT": "18000", "RESTART_POLICY": "always"}).services["backend"]
     assert (moved.ports[0].host_ip, moved.ports[0].host_port, moved.ports[0].container_port) == ("127.0.0.1", 18000, 8000)
     assert moved.restart == "always"
@@ -47,6 +48,7 @@ def test_unknown_stack_lists_the_known_ones():
         ({"image": "i", "depends_on": ["ghost"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "no service named 'ghost'"),
         ({"image": "i", "volumes": ["undeclared:/data"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "not declared"),
         ({"image": "i", "ports": ["eighty"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "IP:HOST:CONTAINER"),
+        ({"image": "i", "ports": ["127.0.0.1:8000:8000"], "x-llmchaos": {"role": "backend", "health": {"tcp": True}}}, "so they can be moved"),
     ],
 )
 def test_a_bad_compose_file_is_refused_with_the_place_named(tmp_path, service, message):

@@ -12,24 +12,23 @@ runs. The meaning of each fault:
   answering nothing).
 - ``kill_all``: every service at once, the power cut. Nothing restarts until ``up()``.
 
-Health is always probed from the host, on 127.0.0.1 only, as a user's client would see it.
+Health is always probed from the host, on 127.0.0.1 only (see ``probes.py``).
 """
 
 from __future__ import annotations
 
 import abc
 import os
-import socket
 import time
 import weakref
 from collections.abc import Iterable, Mapping
 
-import httpx
-
 from llmchaos.errors import UnhealthyError
 from llmchaos.ports import check_port_free
-from stacks.compose import ComposeFile, Health
+from stacks.compose import ComposeFile
 from stacks.spec import Stack
+
+from .probes import probe
 
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 
@@ -41,43 +40,35 @@ def live_runtimes() -> list["Runtime"]:
     return list(_live)
 
 
-def probe(health: Health, port: int | None, timeout: float = 1.0) -> bool:
-    """One health probe from the host. ``process`` probes are the runtime's to answer."""
-    if health.kind == "process":
-        return True
-    if port is None:
-        return False
-    try:
-        if health.kind == "tcp":
-            with socket.create_connection(("127.0.0.1", port), timeout=timeout):
-                return True
-        response = httpx.get(f"http://127.0.0.1:{port}{health.path}", timeout=timeout)
-        return response.status_code == 200
-    except (OSError, httpx.HTTPError):
-        return False
-
-
 class Runtime(abc.ABC):
     """One stack deployed one way. Use as a context manager to guarantee ``down``."""
 
     name: str = ""
 
     def __init__(self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no") -> None:
+        """``ports`` moves published ports by their compose variable, e.g. ``{"MVP_BACKEND_PORT": 18000}``."""
         if restart not in RESTART_POLICIES:
             raise ValueError(f"restart policy {restart!r}: expected one of {', '.join(RESTART_POLICIES)}")
+        unknown = set(ports or {}) - set(stack.port_variables())
+        if unknown:
+            raise ValueError(f"{stack.name} has no port variable {', '.join(sorted(unknown))}; it has {', '.join(stack.port_variables())}")
         self.stack = stack
         self.restart = restart
         self.ports: dict[str, int] = {**stack.default_ports(), **(ports or {})}
+        self.primary = stack.primary_ports()
         self.compose: ComposeFile = stack.compose(self.variables())
 
     def variables(self) -> dict[str, str]:
         """Compose interpolation variables: the environment, our ports and restart policy."""
         variables = dict(os.environ)
-        for service, var in self.stack.port_variables().items():
-            if service in self.ports:
-                variables[var] = str(self.ports[service])
+        variables.update({var: str(port) for var, port in self.ports.items()})
         variables["RESTART_POLICY"] = self.restart
         return variables
+
+    def port(self, service: str) -> int | None:
+        """The service's first published port on 127.0.0.1 (None if it publishes none)."""
+        var = self.primary.get(service)
+        return self.ports[var] if var else None
 
     # -- what each runtime implements -------------------------------------------------
 
@@ -117,19 +108,34 @@ class Runtime(abc.ABC):
     @abc.abstractmethod
     def logs(self, service: str) -> str: ...
 
+    @abc.abstractmethod
+    def exited_for_good(self, service: str) -> bool:
+        """The service ended and nothing will start it again (its restart policy says no)."""
+
     # -- shared -----------------------------------------------------------------------
 
     def services(self) -> list[str]:
         return self.compose.start_order()
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def display_url(self, service: str) -> str:
+        """How a user reaches the service: http://, redis:// or postgresql:// on 127.0.0.1."""
+        port = self.port(service)
+        kind = self.compose.services[service].health.kind
+        if port is None:
+            return "(no port)"
+        if kind == "redis":
+            return f"redis://127.0.0.1:{port}"
+        if kind == "postgres":
+            return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        return self.url(service)
 
     def _check_ports(self) -> None:
-        hints = self.stack.port_variables()
-        for service, port in self.ports.items():
-            var = hints.get(service)
-            check_port_free(port, what=f"{self.stack.name}/{service}", hint=f"set {var} to another port" if var else "")
+        owners = self.stack.port_variables()
+        for var, port in self.ports.items():
+            check_port_free(port, what=f"{self.stack.name}/{owners[var]}", hint=f"set {var} to another port")
 
     def up(self, timeout: float = 120.0) -> None:
         """Start every service in dependency order, each healthy before its dependents.
@@ -156,7 +162,7 @@ class Runtime(abc.ABC):
 
     def is_healthy(self, service: str) -> bool:
         svc = self.compose.services[service]
-        return self.is_running(service) and probe(svc.health, self.ports.get(service))
+        return self.is_running(service) and probe(svc.health, self.port(service))
 
     def wait_healthy(self, services: Iterable[str] | None = None, timeout: float = 120.0, interval: float = 0.05) -> float:
         """Wait until every service is healthy; return the seconds waited."""
@@ -166,6 +172,10 @@ class Runtime(abc.ABC):
             pending = [s for s in pending if not self.is_healthy(s)]
             if not pending:
                 break
+            dead = [s for s in pending if self.exited_for_good(s)]
+            if dead:
+                tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in dead)
+                raise UnhealthyError(f"{self.stack.name} ({self.name}): {', '.join(dead)} exited and will not restart\n{tails}")
             if time.monotonic() - started > timeout:
                 tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in pending)
                 raise UnhealthyError(f"{self.stack.name} ({self.name}): {', '.join(pending)} not healthy after {timeout:.0f}s\n{tails}")

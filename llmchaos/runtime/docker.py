@@ -205,6 +205,12 @@ class DockerRuntime(Runtime):
             return False
         return container.status == "running"
 
+    def exited_for_good(self, service: str) -> bool:
+        container = self.container(service)
+        if container is None or container.status != "exited":
+            return False
+        return container.attrs["HostConfig"]["RestartPolicy"].get("Name", "") in ("", "no")
+
     def main_pid(self, service: str) -> int:
         container = self._require(service)
         return int(container.attrs["State"]["Pid"])

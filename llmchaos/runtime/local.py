@@ -130,13 +130,11 @@ class LocalRuntime(Runtime):
     # -- processes ---------------------------------------------------------------------
 
     def _context(self) -> LocalContext:
-        return LocalContext(sys.executable, self.data_dir, self.ports)
+        return LocalContext(sys.executable, self.data_dir, self.ports, self.primary)
 
     def _resolve(self, process: LocalProcess) -> LocalProcess:
         argv = [a.resolve() if isinstance(a, Binary) else str(a) for a in process.argv]
-        for binary in process.binaries:
-            binary.resolve()
-        return LocalProcess(argv, process.env, process.binaries)
+        return LocalProcess(argv, process.env, process.dirs)
 
     def _preflight(self) -> None:
         processes = self.stack.local_processes(self._context())
@@ -149,7 +147,9 @@ class LocalRuntime(Runtime):
                     self._services[name] = _Service(name, process, (self.log_dir / f"{name}.log").open("ab"))
 
     def _spawn(self, svc: _Service) -> None:
-        svc.log.write(f"\n=== llmchaos: starting {svc.name} (start #{svc.restarts + 1}) at {time.strftime('%H:%M:%S')} ===\n".encode())
+        for directory in svc.process.dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+        svc.log.write(f"\n=== llmchaos: starting {svc.name} (start #{svc.restarts + 1}) at {time.strftime('%H:%M:%S')}: {' '.join(svc.process.argv)} ===\n".encode())
         svc.log.flush()
         env = {**os.environ, **svc.process.env, "PYTHONUNBUFFERED": "1"}
         svc.popen = subprocess.Popen(
@@ -202,6 +202,13 @@ class LocalRuntime(Runtime):
     def is_running(self, service: str) -> bool:
         pid = self.pid(service)
         return pid is not None and self._services[service].popen.poll() is None and process_state(pid) not in (None, "Z", "T")
+
+    def exited_for_good(self, service: str) -> bool:
+        svc = self._services.get(service)
+        if svc is None or svc.popen is None or svc.popen.poll() is None:
+            return False
+        with self._lock:  # the supervisor decides on restarts under this lock
+            return not svc.wanted
 
     def start(self, service: str) -> None:
         self._start_service(service)

@@ -13,25 +13,18 @@ Files, in ``STORAGE_DIR`` (``/storage`` in the container): ``{task_id}_state.jso
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query
-from pydantic import BaseModel, Field
 
+from stacks.common.chat_api import ChatRequest
 from stacks.common.llm_clients import default_clients
-
-
-class ChatRequest(BaseModel):
-    prompt: str = Field(min_length=1)
-    provider: Literal["openai", "anthropic"] = "openai"
-    model: str = "gpt-4o"
-    temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: int | None = Field(None, ge=1)
 
 
 def _now() -> str:
@@ -90,9 +83,10 @@ async def generate(task_id: str, request: ChatRequest) -> None:
         stream = default_clients().stream(
             request.provider, request.prompt, request.model, request.temperature, request.max_tokens, task_id=task_id
         )
-        async for text in stream:
-            storage.save_chunk(task_id, chunk_id, text)
-            chunk_id += 1
+        async with contextlib.aclosing(stream):  # stop the provider the moment we stop reading
+            async for text in stream:
+                storage.save_chunk(task_id, chunk_id, text)
+                chunk_id += 1
         state.update(status="completed", total_chunks=chunk_id, completed_at=_now())
     except Exception as exc:  # the seed's MVP marks the task failed and stops
         state.update(status="failed", error=f"{type(exc).__name__}: {exc}", total_chunks=chunk_id, completed_at=_now())

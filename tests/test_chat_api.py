@@ -1,4 +1,4 @@
-"""The API contract of the seeds' chat API, against the MVP deployed on both runtimes."""
+"""The contract of the seeds' chat API, against every stack that serves it, on both runtimes."""
 
 from __future__ import annotations
 
@@ -10,11 +10,18 @@ from stacks.llm import expected_text
 from chat_api import read_all, submit
 from conftest import FAST_LLM
 
+CHAT_STACKS = ["mvp", "redis"]
+
+
+@pytest.fixture(params=CHAT_STACKS)
+def chat_stack(request: pytest.FixtureRequest) -> str:
+    return request.param
+
 
 @pytest.mark.parametrize("provider,model", [("openai", "gpt-4o"), ("anthropic", "claude-3.5-sonnet")])
-def test_a_task_streams_to_completion_with_the_exact_answer(deploy, provider, model):
-    mvp = deploy("mvp")
-    base = mvp.url("backend")
+def test_a_task_streams_to_completion_with_the_exact_answer(deploy, chat_stack, provider, model):
+    stack = deploy(chat_stack)
+    base = stack.url("backend")
     prompt = f"Explain crash recovery ({provider})"
     accepted = submit(base, prompt, provider, model)
     assert accepted["status"] == "running" and accepted["task_id"]
@@ -24,24 +31,24 @@ def test_a_task_streams_to_completion_with_the_exact_answer(deploy, provider, mo
     assert "".join(c["text"] for c in chunks) == expected_text(prompt, model, output_tokens=int(FAST_LLM["LLM_OUTPUT_TOKENS"]))
     status = httpx.get(f"{base}/api/chat/status/{accepted['task_id']}").json()
     assert (status["status"], status["total_chunks"], status["chunks_count"]) == ("completed", len(chunks), len(chunks))
-    ledger = httpx.get(mvp.url("llm") + "/admin/ledger", params={"task": accepted["task_id"]}).json()["rows"]
-    assert [(r["stack"], r["outcome"]) for r in ledger] == [("mvp", "completed")]
+    ledger = httpx.get(stack.url("llm") + "/admin/ledger", params={"task": accepted["task_id"]}).json()["rows"]
+    assert [(r["stack"], r["outcome"]) for r in ledger] == [(chat_stack, "completed")]
 
 
-def test_reading_from_an_offset_returns_only_later_chunks(deploy):
-    base = deploy("mvp").url("backend")
+def test_reading_from_an_offset_returns_only_later_chunks(deploy, chat_stack):
+    base = deploy(chat_stack).url("backend")
     task = submit(base, "offsets")["task_id"]
     read_all(base, task)
     page = httpx.get(f"{base}/api/chat/chunks/{task}", params={"from_id": 30}).json()
     assert [c["chunk_id"] for c in page["chunks"]] == list(range(30, 40))
 
 
-def test_unknown_tasks_and_bad_bodies_are_refused(deploy):
-    base = deploy("mvp").url("backend")
+def test_unknown_tasks_and_bad_bodies_are_refused(deploy, chat_stack):
+    base = deploy(chat_stack).url("backend")
     assert httpx.get(f"{base}/api/chat/status/no-such-task").status_code == 404
     assert httpx.get(f"{base}/api/chat/chunks/no-such-task").status_code == 404
     for body in ({}, {"prompt": ""}, {"prompt": "x", "provider": "mistral"}, {"prompt": "x", "temperature": 5}, {"prompt": "x", "max_tokens": 0}):
         assert httpx.post(f"{base}/api/chat/generate", json=body).status_code == 422, body
     assert httpx.get(f"{base}/api/chat/chunks/x", params={"from_id": -1}).status_code == 422
-    assert httpx.get(f"{base}/").json()["service"] == "chatbot-mvp"
+    assert httpx.get(f"{base}/").json()["service"] == f"chatbot-{chat_stack}"
     assert httpx.get(f"{base}/health").json()["status"] == "healthy"

@@ -1,0 +1,1 @@
+"""Redis and PostgreSQL as services of a stack: images, local processes, readiness probes."""
