@@ -10,7 +10,8 @@ the two can never silently disagree.
 Per service, an ``x-llmchaos`` block (an extension field, ignored by compose) says what
 the harness needs that compose does not: the service's ``role`` and its ``health`` probe
 as seen from the host (``{http: /path}``, ``{tcp: true}``, ``{redis: true}``,
-``{postgres: true}`` or ``{process: true}``; see ``llmchaos/runtime/probes.py``).
+``{postgres: true}`` or ``{process: true}``, optionally on another of its published ports
+with ``port: VAR``; see ``llmchaos/runtime/probes.py``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class Mount:
 class Health:
     kind: str  # "http", "tcp", "redis", "postgres" or "process"
     path: str = "/health"
+    port_var: str | None = None  # probe this published port instead of the service's first
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class ComposeService:
     restart: str
     healthcheck: dict[str, Any] | None
     stop_grace_period_s: float
+    display: str | None = None  # how ``llmchaos up`` shows where the service is (x-llmchaos.url)
 
 
 @dataclass(frozen=True)
@@ -169,16 +172,20 @@ def _mounts(path: Path, name: str, volumes: list[Any], declared: set[str]) -> tu
     return tuple(out)
 
 
-def _health(path: Path, name: str, meta: dict[str, Any]) -> Health:
-    health = meta.get("health")
-    if not isinstance(health, dict) or len(health) != 1:
-        raise _fail(path, f"services.{name}.x-llmchaos.health", "expected one of {http: /path}, {tcp: true}, {redis: true}, {postgres: true}, {process: true}")
+def _health(path: Path, name: str, meta: dict[str, Any], ports: tuple[PortMapping, ...]) -> Health:
+    health = dict(meta.get("health") or {})
+    port_var = health.pop("port", None)
+    where = f"services.{name}.x-llmchaos.health"
+    if port_var is not None and port_var not in {p.host_var for p in ports}:
+        raise _fail(path, where, f"port {port_var!r} is not one of this service's port variables")
+    if len(health) != 1:
+        raise _fail(path, where, "expected one of {http: /path}, {tcp: true}, {redis: true}, {postgres: true}, {process: true}, and optionally port: VAR")
     (kind, value), = health.items()
     if kind == "http" and isinstance(value, str) and value.startswith("/"):
-        return Health("http", value)
+        return Health("http", value, port_var)
     if kind in ("tcp", "process", "redis", "postgres") and value is True:
-        return Health(kind)
-    raise _fail(path, f"services.{name}.x-llmchaos.health", f"unsupported probe {health!r}")
+        return Health(kind, port_var=port_var)
+    raise _fail(path, where, f"unsupported probe {health!r}")
 
 
 def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> ComposeFile:
@@ -203,8 +210,9 @@ def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> Comp
         if role not in ROLES:
             raise _fail(path, f"services.{name}.x-llmchaos.role", f"expected one of {sorted(ROLES)}, got {role!r}")
         env = spec.get("environment") or {}
-        if isinstance(env, list):
-            env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+        if isinstance(env, list):  # a bare NAME passes the host's value through, when it has one
+            pairs = [item.split("=", 1) if "=" in item else (item, (variables or {}).get(item)) for item in env]
+            env = {k: v for k, v in pairs if v is not None}
         depends = spec.get("depends_on") or []
         depends = tuple(depends.keys() if isinstance(depends, dict) else depends)
         for dep in depends:
@@ -217,19 +225,21 @@ def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> Comp
             grace = parse_duration(spec.get("stop_grace_period", "10s"))
         except ValueError as exc:
             raise _fail(path, f"services.{name}.stop_grace_period", str(exc)) from None
+        ports = _ports(path, name, raw["services"][name].get("ports") or [], spec.get("ports") or [])
         services[name] = ComposeService(
             name=name,
             role=role,
-            health=_health(path, name, meta),
+            health=_health(path, name, meta, ports),
             image=spec.get("image"),
             build=spec.get("build"),
             command=[str(c) for c in command] if command is not None else None,
             environment={str(k): "" if v is None else str(v) for k, v in env.items()},
-            ports=_ports(path, name, raw["services"][name].get("ports") or [], spec.get("ports") or []),
+            ports=ports,
             volumes=_mounts(path, name, spec.get("volumes") or [], declared),
             depends_on=depends,
             restart=str(spec.get("restart", "no")),
             healthcheck=spec.get("healthcheck"),
             stop_grace_period_s=grace,
+            display=meta.get("url"),
         )
     return ComposeFile(path, services, tuple(sorted(declared)))

@@ -22,15 +22,10 @@ import redis
 from stacks.datastores.binaries import postgres_binary
 from stacks.llm import expected_text
 
-from chat_api import read_all, submit
+from stack_api import client_for, ledger, read_all, submit
 from conftest import FAST_LLM, wait_until
 
 OUTPUT_TOKENS = int(FAST_LLM["LLM_OUTPUT_TOKENS"])
-
-
-def ledger(stack, task: str | None = None) -> list[dict]:
-    params = {"task": task} if task else {}
-    return httpx.get(stack.url("llm") + "/admin/ledger", params=params).json()["rows"]
 
 
 def pg_rows(stack, query: str, *args) -> list[dict]:
@@ -47,26 +42,27 @@ def pg_rows(stack, query: str, *args) -> list[dict]:
 def test_a_repeated_prompt_is_a_cache_hit_with_no_llm_call(deploy):
     stack = deploy("redis")
     base = stack.url("backend")
+    client = client_for(stack)
     prompt = "Explain AI"
-    first = submit(base, prompt)
+    first_id, first = client.submit(prompt)
     assert (first["status"], first["cached"]) == ("running", False)
-    first_chunks, _ = read_all(base, first["task_id"])
+    first_chunks, _ = read_all(stack, first_id)
     calls_before = len(ledger(stack))
 
-    second = submit(base, prompt)
+    second_id, second = client.submit(prompt)
     assert (second["status"], second["cached"]) == ("completed", True)
-    second_chunks, statuses = read_all(base, second["task_id"])
+    second_chunks, statuses = read_all(stack, second_id)
     text = expected_text(prompt, "gpt-4o", output_tokens=OUTPUT_TOKENS)
     assert statuses == ["completed"]
     assert "".join(c["text"] for c in first_chunks) == "".join(c["text"] for c in second_chunks) == text
     assert [len(c["text"]) for c in second_chunks[:-1]] == [50] * (len(second_chunks) - 1), "a hit is split in 50-character chunks"
-    assert ledger(stack, second["task_id"]) == [] and len(ledger(stack)) == calls_before
+    assert ledger(stack, second_id) == [] and len(ledger(stack)) == calls_before
 
     stats = httpx.get(f"{base}/api/stats").json()
     assert (stats["cache_hits"], stats["cache_misses"], stats["cache_hit_rate"], stats["cached_responses"]) == (1, 1, 0.5, 1)
     assert stats["tasks_by_status"] == {"completed": 2}
 
-    other_model = submit(base, prompt, "anthropic", "claude-3.5-sonnet")
+    _, other_model = client.submit(prompt, "anthropic", "claude-3.5-sonnet")
     assert other_model["cached"] is False, "the key covers provider and model"
 
     key = "chat:cache:" + hashlib.sha256(f"{prompt}:openai:gpt-4o".encode()).hexdigest()
@@ -74,23 +70,22 @@ def test_a_repeated_prompt_is_a_cache_hit_with_no_llm_call(deploy):
     value = json.loads(cache.get(key))
     assert value["full_response"] == text and (value["provider"], value["model"]) == ("openai", "gpt-4o") and value["timestamp"]
     assert 3500 < cache.ttl(key) <= 3600
-    rows = pg_rows(stack, "SELECT id, status, cached FROM chat_tasks WHERE id = ANY($1::text[])", [first["task_id"], second["task_id"]])
-    assert {(r["id"], r["status"], r["cached"]) for r in rows} == {(first["task_id"], "completed", False), (second["task_id"], "completed", True)}
+    rows = pg_rows(stack, "SELECT id, status, cached FROM chat_tasks WHERE id = ANY($1::text[])", [first_id, second_id])
+    assert {(r["id"], r["status"], r["cached"]) for r in rows} == {(first_id, "completed", False), (second_id, "completed", True)}
     counts = pg_rows(stack, "SELECT task_id, count(*) AS n FROM chat_chunks GROUP BY task_id")
-    assert {r["task_id"]: r["n"] for r in counts}[first["task_id"]] == OUTPUT_TOKENS
+    assert {r["task_id"]: r["n"] for r in counts}[first_id] == OUTPUT_TOKENS
 
 
 def test_a_completed_task_survives_a_power_cut_and_a_fresh_up(deploy):
     stack = deploy("redis")
-    base = stack.url("backend")
-    task = submit(base, "keep me")["task_id"]
-    before, _ = read_all(base, task)
+    task = submit(stack, "keep me")
+    before, _ = read_all(stack, task)
     stack.kill_all()
     assert not any(stack.is_running(s) for s in stack.services())
     stack.up()
-    after, statuses = read_all(base, task)
+    after, statuses = read_all(stack, task)
     assert statuses == ["completed"] and after == before
-    assert submit(base, "keep me")["cached"] is True, "the append-only file kept the cache too"
+    assert client_for(stack).submit("keep me")[1]["cached"] is True, "the append-only file kept the cache too"
 
 
 def test_redis_down_is_a_prompt_503_and_the_backend_recovers_by_itself(deploy):
@@ -107,7 +102,7 @@ def test_redis_down_is_a_prompt_503_and_the_backend_recovers_by_itself(deploy):
     stack.start("redis")
     stack.wait_healthy(["redis"])
     wait_until(lambda: httpx.get(f"{base}/health", timeout=10).status_code == 200, timeout=30, what="the backend to see redis again")
-    chunks, statuses = read_all(base, submit(base, "after redis is back")["task_id"])
+    chunks, statuses = read_all(stack, submit(stack, "after redis is back"))
     assert statuses[-1] == "completed" and len(chunks) == OUTPUT_TOKENS
     assert (stack.pid("backend") if stack.name == "local" else stack.main_pid("backend")) == backend_pid, "no restart needed"
 
@@ -115,7 +110,7 @@ def test_redis_down_is_a_prompt_503_and_the_backend_recovers_by_itself(deploy):
 def test_postgres_down_mid_generation_is_a_prompt_503_and_the_backend_recovers_by_itself(deploy):
     stack = deploy("redis", LLM_ITL_MS="100", LLM_OUTPUT_TOKENS="60")
     base = stack.url("backend")
-    task = submit(base, "while postgres dies")["task_id"]
+    task = submit(stack, "while postgres dies")
     wait_until(lambda: len(httpx.get(f"{base}/api/chat/chunks/{task}").json()["chunks"]) >= 5, what="5 chunks")
     stack.kill("postgres")
     started = time.monotonic()
@@ -129,7 +124,7 @@ def test_postgres_down_mid_generation_is_a_prompt_503_and_the_backend_recovers_b
     stack.start("postgres")
     stack.wait_healthy(["postgres"])
     wait_until(lambda: httpx.get(f"{base}/health", timeout=10).status_code == 200, timeout=30, what="the backend to see postgres again")
-    chunks, statuses = read_all(base, submit(base, "after postgres is back")["task_id"])
+    chunks, statuses = read_all(stack, submit(stack, "after postgres is back"))
     assert statuses[-1] == "completed" and len(chunks) == 60
     # the seeds' weakness, measured: the interrupted task could not even record its failure
     stuck = httpx.get(f"{base}/api/chat/status/{task}").json()

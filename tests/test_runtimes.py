@@ -13,7 +13,7 @@ import pytest
 
 from llmchaos.runtime.procfs import group_members, process_state
 
-from chat_api import read_all, submit
+from stack_api import read_all, submit
 from conftest import wait_until
 
 
@@ -93,7 +93,7 @@ def test_stop_is_graceful_and_deliberate(deploy):
 def test_while_paused_no_chunk_arrives_and_after_unpause_they_flow(deploy):
     mvp = deploy("mvp", LLM_ITL_MS="100", LLM_OUTPUT_TOKENS="60")
     base = mvp.url("backend")
-    task = submit(base, "pause me")["task_id"]
+    task = submit(mvp, "pause me")
     seen = wait_until(lambda: len(c := httpx.get(f"{base}/api/chat/chunks/{task}").json()["chunks"]) >= 5 and c, what="5 chunks")
     mvp.pause("backend")
     try:
@@ -109,15 +109,14 @@ def test_while_paused_no_chunk_arrives_and_after_unpause_they_flow(deploy):
         mvp.unpause("backend")
     more = wait_until(lambda: len(c := httpx.get(f"{base}/api/chat/chunks/{task}").json()["chunks"]) > len(seen) + 5 and c, what="chunks after unpause")
     assert more[: len(seen)] == seen
-    chunks, statuses = read_all(base, task)
+    chunks, statuses = read_all(mvp, task)
     assert statuses[-1] == "completed" and len(chunks) == 60
 
 
 def test_kill_all_leaves_nothing_alive_and_the_power_coming_back_keeps_the_files(deploy):
     mvp = deploy("mvp")
-    base = mvp.url("backend")
-    task = submit(base, "survive the power cut")["task_id"]
-    before, _ = read_all(base, task)
+    task = submit(mvp, "survive the power cut")
+    before, _ = read_all(mvp, task)
     pids = {service: main_pid(mvp, service) for service in mvp.services()}
     mvp.kill_all()
     for service, pid in pids.items():
@@ -125,5 +124,16 @@ def test_kill_all_leaves_nothing_alive_and_the_power_coming_back_keeps_the_files
     if mvp.name == "docker":
         assert {c.status for c in mvp.project_containers()} == {"exited"}
     mvp.restart_all()
-    after, statuses = read_all(base, task)
+    after, statuses = read_all(mvp, task)
     assert statuses == ["completed"] and after == before
+
+
+def test_start_right_after_kill_brings_the_service_back(deploy):
+    """``kill`` returns once the crash is complete, as the OS and the engine see it."""
+    mvp = deploy("mvp")
+    pid = main_pid(mvp, "backend")
+    mvp.kill("backend")
+    assert not alive(pid)
+    mvp.start("backend")
+    mvp.wait_healthy(["backend"], timeout=60)
+    assert main_pid(mvp, "backend") != pid

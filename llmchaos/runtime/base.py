@@ -124,6 +124,8 @@ class Runtime(abc.ABC):
         """How a user reaches the service: http://, redis:// or postgresql:// on 127.0.0.1."""
         port = self.port(service)
         kind = self.compose.services[service].health.kind
+        if self.compose.services[service].display:
+            return self.compose.services[service].display
         if port is None:
             return "(no port)"
         if kind == "redis":
@@ -162,7 +164,8 @@ class Runtime(abc.ABC):
 
     def is_healthy(self, service: str) -> bool:
         svc = self.compose.services[service]
-        return self.is_running(service) and probe(svc.health, self.port(service))
+        port = self.ports[svc.health.port_var] if svc.health.port_var else self.port(service)
+        return self.is_running(service) and probe(svc.health, port)
 
     def wait_healthy(self, services: Iterable[str] | None = None, timeout: float = 120.0, interval: float = 0.05) -> float:
         """Wait until every service is healthy; return the seconds waited."""

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 from llmchaos.errors import LLMChaosError, MissingImageError, NoDockerEngineError
@@ -232,6 +233,12 @@ class DockerRuntime(Runtime):
             return
         if not wait_gone(pid):
             raise LLMChaosError(f"{self.stack.name}/{service}: pid {pid} survived SIGKILL for 10s")
+        # and the engine has seen it die (until then it still says "running", and a start is a no-op)
+        deadline = time.monotonic() + 10
+        while int(self._require(service).attrs["State"]["Pid"]) == pid:
+            if time.monotonic() > deadline:
+                raise LLMChaosError(f"{self.stack.name}/{service}: the engine still reports pid {pid} 10s after it died")
+            time.sleep(0.01)
 
     def stop(self, service: str, timeout: float | None = None) -> None:
         grace = self.compose.services[service].stop_grace_period_s if timeout is None else timeout

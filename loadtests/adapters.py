@@ -1,0 +1,114 @@
+"""How to talk to each stack's API, independent of the HTTP client that carries it.
+
+Two API shapes come from the seeds: the chat API of the MVP and Redis stacks
+(``/api/chat/...``, a ``task_id``) and the workflow API of the Temporal stack
+(``/api/workflows/...``, a ``workflow_id``). An adapter builds the requests and reads the
+answers of one shape; Locust users and the tests' ``APIClient`` share them, so both poll
+exactly the same way: submit, then ``chunks?from_id=N`` until a terminal status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Page:
+    status: str
+    chunks: list[dict[str, Any]]  # each {"chunk_id", "text", ...}, in order
+
+
+class StackAPI(Protocol):
+    name: str
+    terminal: frozenset[str]
+
+    def submit_path(self) -> str: ...
+
+    def task_id(self, submitted: dict[str, Any]) -> str: ...
+
+    def chunks_path(self, task_id: str) -> str: ...
+
+    def status_path(self, task_id: str) -> str: ...
+
+    def page(self, answer: dict[str, Any]) -> Page: ...
+
+
+class ChatAPI:
+    """The seeds' chat API: ``POST /api/chat/generate``, ``GET /api/chat/chunks/{id}``."""
+
+    name = "chat"
+    terminal = frozenset({"completed", "failed"})
+
+    def submit_path(self) -> str:
+        return "/api/chat/generate"
+
+    def task_id(self, submitted: dict[str, Any]) -> str:
+        return submitted["task_id"]
+
+    def chunks_path(self, task_id: str) -> str:
+        return f"/api/chat/chunks/{task_id}"
+
+    def status_path(self, task_id: str) -> str:
+        return f"/api/chat/status/{task_id}"
+
+    def page(self, answer: dict[str, Any]) -> Page:
+        return Page(answer["status"], answer["chunks"])
+
+
+class WorkflowAPI:
+    """The seeds' workflow API: ``POST /api/workflows/start``, ``GET /api/workflows/{id}/chunks``."""
+
+    name = "workflows"
+    terminal = frozenset({"completed", "failed", "cancelled"})
+
+    def submit_path(self) -> str:
+        return "/api/workflows/start"
+
+    def task_id(self, submitted: dict[str, Any]) -> str:
+        return submitted["workflow_id"]
+
+    def chunks_path(self, task_id: str) -> str:
+        return f"/api/workflows/{task_id}/chunks"
+
+    def status_path(self, task_id: str) -> str:
+        return f"/api/workflows/{task_id}/status"
+
+    def page(self, answer: dict[str, Any]) -> Page:
+        return Page(answer["status"], answer["chunks"])
+
+
+ADAPTERS: dict[str, StackAPI] = {"mvp": ChatAPI(), "redis": ChatAPI(), "temporal": WorkflowAPI()}
+
+
+def adapter_for(stack: str) -> StackAPI:
+    try:
+        return ADAPTERS[stack]
+    except KeyError:
+        raise KeyError(f"no load adapter for stack {stack!r}; known: {', '.join(ADAPTERS)}") from None
+
+
+class APIClient:
+    """A small synchronous client over an adapter (tests, probes, scripts)."""
+
+    def __init__(self, api: StackAPI, base_url: str, timeout: float = 30.0) -> None:
+        self.api = api
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def submit(self, prompt: str, provider: str = "openai", model: str = "gpt-4o", **extra: Any) -> tuple[str, dict[str, Any]]:
+        response = self.http.post(self.api.submit_path(), json={"prompt": prompt, "provider": provider, "model": model, **extra})
+        response.raise_for_status()
+        body = response.json()
+        return self.api.task_id(body), body
+
+    def page(self, task_id: str, from_id: int = 0) -> Page:
+        response = self.http.get(self.api.chunks_path(task_id), params={"from_id": from_id})
+        response.raise_for_status()
+        return self.api.page(response.json())
+
+    def status(self, task_id: str) -> dict[str, Any]:
+        response = self.http.get(self.api.status_path(task_id))
+        response.raise_for_status()
+        return response.json()

@@ -1,0 +1,64 @@
+"""The API contract every stack keeps, each in its seeds' API shape, on both runtimes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from stacks.common.chat_api import split_into_chunks
+from stacks.llm import expected_text
+
+from conftest import FAST_LLM
+from stack_api import client_for, ledger, read_all
+
+STACKS = ["mvp", "redis", "temporal"]
+STATUSES = {"mvp": {"running", "completed"}, "redis": {"running", "completed"}, "temporal": {"started", "validating", "generating", "saving", "completed"}}
+
+
+@pytest.fixture(params=STACKS)
+def stack_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def expected_chunk_count(stack: str, text: str) -> int:
+    """The MVP and Redis stacks store a chunk per provider delta (token); Temporal, 50 characters."""
+    return len(split_into_chunks(text)) if stack == "temporal" else int(FAST_LLM["LLM_OUTPUT_TOKENS"])
+
+
+@pytest.mark.parametrize("provider,model", [("openai", "gpt-4o"), ("anthropic", "claude-3.5-sonnet")])
+def test_a_task_streams_to_completion_with_the_exact_answer(deploy, stack_name, provider, model):
+    stack = deploy(stack_name)
+    client = client_for(stack)
+    prompt = f"Explain crash recovery ({provider})"
+    task_id, accepted = client.submit(prompt, provider, model)
+    assert task_id and accepted["status"] in STATUSES[stack_name]
+    chunks, statuses = read_all(stack, task_id)
+    text = expected_text(prompt, model, output_tokens=int(FAST_LLM["LLM_OUTPUT_TOKENS"]))
+    assert statuses[-1] == "completed" and set(statuses) <= STATUSES[stack_name]
+    assert [c["chunk_id"] for c in chunks] == list(range(len(chunks))) and len(chunks) == expected_chunk_count(stack_name, text)
+    assert "".join(c["text"] for c in chunks) == text
+    status = client.status(task_id)
+    assert (status["status"], status["total_chunks"], status["chunks_count"]) == ("completed", len(chunks), len(chunks))
+    assert [(r["stack"], r["outcome"]) for r in ledger(stack, task_id)] == [(stack_name, "completed")]
+
+
+def test_reading_from_an_offset_returns_only_later_chunks(deploy, stack_name):
+    stack = deploy(stack_name)
+    client = client_for(stack)
+    task_id, _ = client.submit("offsets")
+    chunks, _ = read_all(stack, task_id)
+    half = len(chunks) // 2
+    assert client.page(task_id, from_id=half).chunks == chunks[half:]
+
+
+def test_unknown_tasks_and_bad_bodies_are_refused(deploy, stack_name):
+    stack = deploy(stack_name)
+    api = client_for(stack).api
+    base = stack.url("backend")
+    assert httpx.get(base + api.status_path("no-such-task"), timeout=30).status_code == 404
+    assert httpx.get(base + api.chunks_path("no-such-task"), timeout=30).status_code == 404
+    for body in ({}, {"prompt": ""}, {"prompt": "x", "provider": "mistral"}, {"prompt": "x", "temperature": 5}, {"prompt": "x", "max_tokens": 0}):
+        assert httpx.post(base + api.submit_path(), json=body).status_code == 422, body
+    assert httpx.get(base + api.chunks_path("x"), params={"from_id": -1}).status_code == 422
+    assert httpx.get(f"{base}/").json()["service"] == f"chatbot-{stack_name}"
+    assert httpx.get(f"{base}/health").json()["status"] == "healthy"
