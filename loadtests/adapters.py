@@ -10,7 +10,7 @@ exactly the same way: submit, then ``chunks?from_id=N`` until a terminal status.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -21,66 +21,39 @@ class Page:
     chunks: list[dict[str, Any]]  # each {"chunk_id", "text", ...}, in order
 
 
-class StackAPI(Protocol):
+@dataclass(frozen=True)
+class StackAPI:
+    """One API shape: where to submit, where to read chunks and status, when a task is over."""
+
     name: str
+    submit: str
+    chunks: str  # with {id}
+    status: str  # with {id}
+    id_key: str  # where the submit answer puts the task's id
     terminal: frozenset[str]
 
-    def submit_path(self) -> str: ...
-
-    def task_id(self, submitted: dict[str, Any]) -> str: ...
-
-    def chunks_path(self, task_id: str) -> str: ...
-
-    def status_path(self, task_id: str) -> str: ...
-
-    def page(self, answer: dict[str, Any]) -> Page: ...
-
-
-class ChatAPI:
-    """The seeds' chat API: ``POST /api/chat/generate``, ``GET /api/chat/chunks/{id}``."""
-
-    name = "chat"
-    terminal = frozenset({"completed", "failed"})
-
     def submit_path(self) -> str:
-        return "/api/chat/generate"
+        return self.submit
 
     def task_id(self, submitted: dict[str, Any]) -> str:
-        return submitted["task_id"]
+        return submitted[self.id_key]
 
     def chunks_path(self, task_id: str) -> str:
-        return f"/api/chat/chunks/{task_id}"
+        return self.chunks.format(id=task_id)
 
     def status_path(self, task_id: str) -> str:
-        return f"/api/chat/status/{task_id}"
+        return self.status.format(id=task_id)
 
     def page(self, answer: dict[str, Any]) -> Page:
         return Page(answer["status"], answer["chunks"])
 
 
-class WorkflowAPI:
-    """The seeds' workflow API: ``POST /api/workflows/start``, ``GET /api/workflows/{id}/chunks``."""
+CHAT_API = StackAPI("chat", "/api/chat/generate", "/api/chat/chunks/{id}", "/api/chat/status/{id}", "task_id", frozenset({"completed", "failed"}))
+WORKFLOW_API = StackAPI(
+    "workflows", "/api/workflows/start", "/api/workflows/{id}/chunks", "/api/workflows/{id}/status", "workflow_id", frozenset({"completed", "failed", "cancelled"})
+)
 
-    name = "workflows"
-    terminal = frozenset({"completed", "failed", "cancelled"})
-
-    def submit_path(self) -> str:
-        return "/api/workflows/start"
-
-    def task_id(self, submitted: dict[str, Any]) -> str:
-        return submitted["workflow_id"]
-
-    def chunks_path(self, task_id: str) -> str:
-        return f"/api/workflows/{task_id}/chunks"
-
-    def status_path(self, task_id: str) -> str:
-        return f"/api/workflows/{task_id}/status"
-
-    def page(self, answer: dict[str, Any]) -> Page:
-        return Page(answer["status"], answer["chunks"])
-
-
-ADAPTERS: dict[str, StackAPI] = {"mvp": ChatAPI(), "redis": ChatAPI(), "temporal": WorkflowAPI()}
+ADAPTERS: dict[str, StackAPI] = {"mvp": CHAT_API, "redis": CHAT_API, "temporal": WORKFLOW_API}
 
 
 def adapter_for(stack: str) -> StackAPI:
