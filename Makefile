@@ -26,6 +26,7 @@ images: setup
 benchmarks: setup
 	$(BIN)/python benchmarks/fake_llm.py
 	$(BIN)/python benchmarks/runtime.py
+	$(BIN)/python benchmarks/loadgen.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

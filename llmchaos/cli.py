@@ -237,6 +237,51 @@ def down(stack: str, runtime_name: str) -> None:
         click.echo(f"removed {count} container(s) of {runtime.project}")
 
 
+def _names(value: str, known: list[str], what: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if names == ["all"]:
+        return known
+    return names
+
+
+@main.command("run")
+@click.option("--stack", "stacks", default="mvp,redis,temporal", show_default=True, help="Comma-separated stacks, or all.")
+@click.option("--scenario", "scenarios", default="baseline", show_default=True, help="Comma-separated scenarios (names or .yaml paths), or all.")
+@click.option("--profile", type=click.Choice(["ci", "seed"]), default="ci", show_default=True)
+@click.option("--runtime", "runtime_name", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds every cell (with the scenario's own seed and the repetition).")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Locust worker processes (0: one standalone process).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory [default: runs/<timestamp>]; an existing one is resumed.")
+def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: int, seed: int, workers: int, out: Path | None) -> None:
+    """Run every stack x scenario x repetition: deploy, load, check, keep (see DESIGN.md)."""
+    from chaos.orchestrator import Orchestrator, Plan, default_out
+    from chaos.scenario import known_scenarios
+    from llmchaos.runtime import choose_runtime
+    from stacks.spec import known_stacks
+
+    kind, why = choose_runtime(runtime_name)
+    plan = Plan(
+        stacks=_names(stacks, known_stacks(), "stack"),
+        scenarios=_names(scenarios, known_scenarios(), "scenario"),
+        out=out or default_out(),
+        profile=profile,
+        runtime=kind,
+        repeat=repeat,
+        seed=seed,
+        workers=workers,
+    )
+    orchestrator = Orchestrator(plan)
+    click.echo(f"{why}; {len(orchestrator.cells)} cell(s) into {plan.out}", err=True)
+    cells = orchestrator.run()
+    failed = [c for c in cells if c.status != "complete"]
+    for cell in failed:
+        click.echo(f"failed: {cell.label}: {cell.error}", err=True)
+    click.echo(f"{len(cells) - len(failed)}/{len(cells)} cells complete in {plan.out}")
+    if failed:
+        raise SystemExit(1)
+
+
 @main.command("images")
 @click.option("--stack", "stacks", multiple=True, help="Only this stack's images (repeatable) [default: every stack].")
 @click.option("--base-image", help="Build on this base image instead of python:3.11-slim-bookworm or the Debian-built one.")

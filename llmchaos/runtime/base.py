@@ -45,8 +45,11 @@ class Runtime(abc.ABC):
 
     name: str = ""
 
-    def __init__(self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no") -> None:
-        """``ports`` moves published ports by their compose variable, e.g. ``{"MVP_BACKEND_PORT": 18000}``."""
+    def __init__(
+        self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no", env: Mapping[str, str] | None = None
+    ) -> None:
+        """``ports`` moves published ports by their compose variable, e.g. ``{"MVP_BACKEND_PORT": 18000}``;
+        ``env`` adds variables for the stack's services (the fake provider's profile, timeouts)."""
         if restart not in RESTART_POLICIES:
             raise ValueError(f"restart policy {restart!r}: expected one of {', '.join(RESTART_POLICIES)}")
         unknown = set(ports or {}) - set(stack.port_variables())
@@ -54,13 +57,14 @@ class Runtime(abc.ABC):
             raise ValueError(f"{stack.name} has no port variable {', '.join(sorted(unknown))}; it has {', '.join(stack.port_variables())}")
         self.stack = stack
         self.restart = restart
+        self.env: dict[str, str] = dict(env or {})
         self.ports: dict[str, int] = {**stack.default_ports(), **(ports or {})}
         self.primary = stack.primary_ports()
         self.compose: ComposeFile = stack.compose(self.variables())
 
     def variables(self) -> dict[str, str]:
         """Compose interpolation variables: the environment, our ports and restart policy."""
-        variables = dict(os.environ)
+        variables = {**os.environ, **self.env}
         variables.update({var: str(port) for var, port in self.ports.items()})
         variables["RESTART_POLICY"] = self.restart
         return variables

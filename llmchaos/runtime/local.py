@@ -5,15 +5,15 @@ signal to a container hits its whole cgroup), logs to ``<workdir>/logs/<service>
 and keeps its data under ``<workdir>/data``. A supervisor thread watches the children and
 applies the restart policy with Docker's back-off (100 ms, doubling, reset after 10 s up).
 
-No orphans: every child is spawned by the supervisor thread with ``PR_SET_PDEATHSIG`` set
-to SIGKILL, so it dies with the supervisor even if this process is SIGKILLed; ``down``
-runs on exceptions, Ctrl-C, SIGTERM (see ``llmchaos.cli``) and at interpreter exit.
+No orphans: every child is spawned by the supervisor thread through
+``llmchaos.processes.spawn`` (it dies with the supervisor even if this process is
+SIGKILLed); ``down`` runs on exceptions, Ctrl-C, SIGTERM (see ``llmchaos.cli``) and at
+interpreter exit.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import ctypes
 import os
 import queue
 import shutil
@@ -29,23 +29,14 @@ from typing import IO, Any
 
 from stacks.spec import Binary, LocalContext, LocalProcess, Stack
 
+from llmchaos.processes import signal_group, spawn
+
 from .base import Runtime
 from .procfs import process_state
-
-_PR_SET_PDEATHSIG = 1
-try:
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved now: no dlopen in the forked child
-except (OSError, AttributeError):  # not Linux
-    _prctl = None
 
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 60.0
 BACKOFF_RESET_AFTER_S = 10.0
-
-
-def _die_with_parent() -> None:
-    if _prctl is not None:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -151,17 +142,7 @@ class LocalRuntime(Runtime):
             directory.mkdir(parents=True, exist_ok=True)
         svc.log.write(f"\n=== llmchaos: starting {svc.name} (start #{svc.restarts + 1}) at {time.strftime('%H:%M:%S')}: {' '.join(svc.process.argv)} ===\n".encode())
         svc.log.flush()
-        env = {**os.environ, **svc.process.env, "PYTHONUNBUFFERED": "1"}
-        svc.popen = subprocess.Popen(
-            svc.process.argv,
-            env=env,
-            cwd=self.data_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=svc.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
+        svc.popen = spawn(svc.process.argv, svc.log, {**os.environ, **self.env, **svc.process.env, "PYTHONUNBUFFERED": "1"}, self.data_dir)
         svc.started_at = time.monotonic()
         svc.restart_at = None
         svc.wanted = True
@@ -182,12 +163,7 @@ class LocalRuntime(Runtime):
         self._in_supervisor(spawn)
 
     def _signal_group(self, service: str, sig: int) -> None:
-        popen = self._services[service].popen
-        if popen is not None:
-            try:
-                os.killpg(popen.pid, sig)
-            except ProcessLookupError:
-                pass
+        signal_group(self._services[service].popen, sig)
 
     # -- the runtime interface ---------------------------------------------------------
 
@@ -263,11 +239,7 @@ class LocalRuntime(Runtime):
             if name in self._services:
                 self.stop(name, timeout=5.0)
         for svc in self._services.values():  # what a service spawned into its group, too
-            if svc.popen is not None:
-                try:
-                    os.killpg(svc.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            signal_group(svc.popen, signal.SIGKILL)
         self._stopping.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)

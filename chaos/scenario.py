@@ -1,0 +1,118 @@
+"""Scenarios: ``chaos/scenarios/<name>.yaml``, declarative and seeded.
+
+A scenario says what load to apply (``load``: the fields of ``loadtests.config.LoadConfig``
+that are not about a particular run), how the fake provider behaves (``provider``),
+which variables to give the deployed stack (``environment``: e.g. Temporal's timeouts),
+what differs for one stack (``stack_overrides.<stack>``), and per profile what changes (``profiles.ci``: seconds-long generations, the whole
+matrix in minutes; ``profiles.seed``: the seeds' 100 chunks over 5 minutes). Errors name
+the file, the field and what is expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from llmchaos.errors import BadInputError
+from loadtests.config import F5, ModelChoice
+
+SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+PROFILES = ("ci", "seed")
+
+
+class Load(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users: int = Field(20, ge=1)
+    spawn_rate: float = Field(10.0, gt=0)
+    tasks_per_user: int = Field(2, ge=1)
+    think_time_s: float = Field(0.5, ge=0)
+    poll_interval_s: float = Field(0.2, ge=0)
+    task_timeout_s: float = Field(120.0, gt=0)
+    models: list[ModelChoice] = Field(default_factory=lambda: [ModelChoice()])
+    max_tokens: int | None = Field(None, ge=1)
+    repeat_rate: float = Field(0.0, ge=0, le=1)
+    prompt_pool: int = Field(5, ge=1)
+    f5: F5 = Field(default_factory=F5)
+
+
+class Provider(BaseModel):
+    """The fake provider's latency and length (``LLM_*`` variables of every stack)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttft_ms: float = Field(200.0, ge=0)
+    itl_ms: float = Field(20.0, ge=0)
+    jitter_ms: float = Field(0.0, ge=0)
+    output_tokens: int = Field(100, ge=1)
+
+    def environment(self, seed: int) -> dict[str, str]:
+        return {
+            "LLM_TTFT_MS": f"{self.ttft_ms:g}",
+            "LLM_ITL_MS": f"{self.itl_ms:g}",
+            "LLM_JITTER_MS": f"{self.jitter_ms:g}",
+            "LLM_OUTPUT_TOKENS": str(self.output_tokens),
+            "LLM_SEED": str(seed),
+        }
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    seed: int = 0
+    load: Load = Field(default_factory=Load)
+    provider: Provider = Field(default_factory=Provider)
+    environment: dict[str, str] = Field(default_factory=dict)
+    stack_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def for_stack(self, stack: str) -> "Scenario":
+        """This scenario as one stack runs it (``stack_overrides.<stack>`` applied)."""
+        changes = self.stack_overrides.get(stack)
+        if not changes:
+            return self
+        try:
+            return Scenario.model_validate(_merge(self.model_dump(), changes))
+        except ValidationError as exc:
+            raise BadInputError(f"scenario {self.name}: stack_overrides.{stack}: {_describe(exc)}") from None
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+
+
+def known_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+
+
+def load_scenario(name_or_path: str, profile: str = "ci") -> Scenario:
+    """The scenario with ``profile``'s changes applied; ``BadInputError`` says what is wrong."""
+    if profile not in PROFILES:
+        raise BadInputError(f"unknown profile {profile!r}; known profiles: {', '.join(PROFILES)}")
+    path = Path(name_or_path) if name_or_path.endswith((".yaml", ".yml")) else SCENARIOS_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise BadInputError(f"unknown scenario {name_or_path!r}; known scenarios: {', '.join(known_scenarios())} (or a path to a .yaml file)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise BadInputError(f"{path}: expected a mapping with name, description, load, provider, profiles")
+    profiles = raw.pop("profiles", {}) or {}
+    if not isinstance(profiles, dict) or set(profiles) - set(PROFILES):
+        raise BadInputError(f"{path}: profiles: expected a mapping with keys among {', '.join(PROFILES)}")
+    try:
+        return Scenario.model_validate(_merge(raw, profiles.get(profile) or {}))
+    except ValidationError as exc:
+        raise BadInputError(f"{path} (profile {profile}): {_describe(exc)}") from None

@@ -1,0 +1,66 @@
+"""What a Locust run does, as one validated document (written by the orchestrator as
+``load.json`` in the cell, found by every Locust process through ``LLMCHAOS_LOAD``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ModelChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["openai", "anthropic"] = "openai"
+    model: str = "gpt-4o"
+    weight: float = Field(1.0, gt=0)
+
+
+class F5(BaseModel):
+    """The refresh a user does mid-answer, as the seeds describe it.
+
+    ``reask``: the page lost the task id, the user types the same prompt again (what the
+    seeds say an MVP or Redis front end can do). ``reattach``: the task id survived in the
+    URL, the page reads the task again from its first chunk (what a Temporal front end does
+    with the workflow id). ``share`` of the requests refresh, once each, when
+    ``at_fraction`` of the expected answer's characters have been shown.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["none", "reask", "reattach"] = "none"
+    share: float = Field(1.0, ge=0, le=1)
+    at_fraction: float = Field(0.5, gt=0, lt=1)
+
+
+class LoadConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stack: str
+    host: str  # the backend's URL, on 127.0.0.1
+    users: int = Field(20, ge=1)
+    spawn_rate: float = Field(10.0, gt=0)
+    tasks_per_user: int = Field(2, ge=1)
+    think_time_s: float = Field(0.5, ge=0)
+    poll_interval_s: float = Field(0.2, ge=0)  # the seeds' front end polls every 0.2 s
+    task_timeout_s: float = Field(120.0, gt=0)  # a user waiting longer gives up: the task is lost
+    models: list[ModelChoice] = Field(default_factory=lambda: [ModelChoice()])
+    max_tokens: int | None = Field(None, ge=1)
+    repeat_rate: float = Field(0.0, ge=0, le=1)  # share of requests asking a popular prompt again
+    prompt_pool: int = Field(5, ge=1)  # how many popular prompts there are
+    f5: F5 = Field(default_factory=F5)
+    seed: int = 0
+    llm_seed: int = 0
+    llm_output_tokens: int = Field(200, ge=1)
+    history: str  # the cell's history file
+    run_t0: float  # the run's monotonic origin (see llmchaos.history)
+
+    @classmethod
+    def from_env(cls) -> "LoadConfig":
+        path = os.environ.get("LLMCHAOS_LOAD")
+        if not path:
+            raise RuntimeError("LLMCHAOS_LOAD is not set: run Locust through llmchaos (loadtests.runner), or point it at a load.json")
+        return cls.model_validate(json.loads(Path(path).read_text()))

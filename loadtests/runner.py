@@ -1,0 +1,111 @@
+"""Running Locust headless from Python: one process, or a master and local worker processes.
+
+Locust runs in its own processes (it is built on gevent, which patches the standard
+library): this module starts them, each in its own process group and bound to our life,
+writes the load document they read, waits for the run to end by itself (the locustfile
+quits when every user has done its requests), and leaves Locust's own outputs in the
+cell: ``locust/stats*.csv`` (with the full history), ``locust/report.html`` and one log
+per process. Ctrl-C or an error stops every Locust process before it propagates.
+
+Distributed over machines, run the same locustfile by hand: ``LLMCHAOS_LOAD=load.json
+locust -f loadtests/locustfile.py --worker --master-host MASTER`` on each worker machine
+(the history must then be on a filesystem all of them write to).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from llmchaos.errors import BadInputError
+from llmchaos.ports import free_port
+from llmchaos.processes import signal_group, spawn
+
+from .config import LoadConfig
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    returncode: int
+    elapsed_s: float
+    directory: Path
+
+
+def check_target(config: LoadConfig) -> None:
+    """Before any load: the target must answer, or the run would only measure a typo."""
+    try:
+        response = httpx.get(config.host.rstrip("/") + "/health", timeout=5)
+    except httpx.HTTPError as exc:
+        raise BadInputError(f"nothing answers at {config.host}/health ({type(exc).__name__}): deploy the stack first (llmchaos up {config.stack}) or check the URL") from None
+    if response.status_code != 200:
+        raise BadInputError(f"{config.host}/health answers {response.status_code}: the {config.stack} stack is not healthy; no load was started")
+
+
+def longest_run_s(config: LoadConfig) -> float:
+    """An upper bound on the run: spawning, then every request of a user back to back."""
+    return config.users / config.spawn_rate + config.tasks_per_user * (config.task_timeout_s + config.think_time_s + 5) + 30
+
+
+def run_load(config: LoadConfig, directory: Path, workers: int = 0, tick: Callable[[float], None] | None = None) -> LoadRun:
+    """Run the load described by ``config``; Locust's outputs go to ``directory/locust``."""
+    check_target(config)
+    out = directory / "locust"
+    out.mkdir(parents=True, exist_ok=True)
+    load_file = directory / "load.json"
+    load_file.write_text(config.model_dump_json(indent=2))
+    env = {**os.environ, "LLMCHAOS_LOAD": str(load_file), "LLMCHAOS_RUN_T0": repr(config.run_t0)}
+    limit = longest_run_s(config)
+    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
+    owner = base + [
+        "--headless", "--users", str(config.users), "--spawn-rate", str(config.spawn_rate),
+        "--run-time", f"{int(limit)}s", "--stop-timeout", "10", "--host", config.host, "--exit-code-on-error", "0",
+        "--csv", str(out / "locust"), "--csv-full-history", "--html", str(out / "report.html"),
+    ]  # fmt: skip
+    commands: list[tuple[str, list[str]]] = []
+    if workers:
+        port = free_port()
+        owner += ["--master", "--expect-workers", str(workers), "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+        commands.append(("master", owner))
+        commands += [(f"worker-{i}", base + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]) for i in range(workers)]
+    else:
+        commands.append(("locust", owner))
+    logs = [(out / f"{name}.log").open("ab") for name, _ in commands]
+    children: list[subprocess.Popen] = []
+    started = time.monotonic()
+    try:
+        children = [spawn(argv, log, env) for (_, argv), log in zip(commands, logs)]
+        main = children[0]
+        while main.poll() is None:
+            if time.monotonic() - started > limit + 60:
+                raise RuntimeError(f"Locust did not stop within {limit + 60:.0f}s; see {out}")
+            if tick:
+                tick(time.monotonic() - started)
+            time.sleep(0.5)
+        for worker in children[1:]:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                signal_group(worker, signal.SIGKILL)
+        return LoadRun(main.returncode, time.monotonic() - started, out)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                signal_group(child, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                signal_group(child, signal.SIGKILL)
+                child.wait()
+        for log in logs:
+            log.close()

@@ -1,0 +1,132 @@
+"""A user chatting like the seeds' front end: submit, then poll ``chunks?from_id=N`` every
+0.2 s until the task ends, showing each chunk as it arrives.
+
+Everything the user sees goes to the history: the submit and its answer, every new chunk
+(id and text), every failed poll, the refresh and what follows it, the final status or the
+moment the user gave up. Time to first chunk and end-to-end time are also Locust request
+events (types ``TTFT`` and ``E2E``), so they show in Locust's own tables; exact
+percentiles come from the history, since Locust rounds response times above 100 ms.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from locust import FastHttpUser, task
+from locust.exception import StopUser
+
+from llmchaos.history import HistoryWriter
+from stacks.llm.text import expected_text
+
+from .adapters import adapter_for
+from .config import LoadConfig
+from .prompts import model_for, prompt_for, refreshes
+
+_numbers = itertools.count()
+history: HistoryWriter | None = None  # opened by the locustfile's init listener
+
+
+class ChatUser(FastHttpUser):
+    """Set ``host`` and the load from ``LLMCHAOS_LOAD``; one instance is one browser tab."""
+
+    def wait_time(self) -> float:
+        return self.config.think_time_s
+
+    def on_start(self) -> None:
+        self.config = LoadConfig.from_env()
+        self.api = adapter_for(self.config.stack)
+        worker = getattr(self.environment.runner, "worker_index", 0)
+        self.key = f"{worker}-{next(_numbers)}"
+        self.process = f"client-{self.key}"
+        self.iteration = 0
+
+    def _record(self, type: str, f: str, task_id: str | None, **value) -> None:
+        assert history is not None, "the history is opened by the locustfile"
+        history.record(self.process, type, f, task_id, value)
+
+    def _event(self, kind: str, started: float, failed: str | None = None) -> None:
+        self.environment.events.request.fire(
+            request_type=kind,
+            name=self.config.stack,
+            response_time=(time.monotonic() - started) * 1000,
+            response_length=0,
+            exception=RuntimeError(failed) if failed else None,
+            context={},
+        )
+
+    def _submit(self, request: str, prompt: str, provider: str, model: str, refresh_of: str | None = None) -> str | None:
+        body = {"prompt": prompt, "provider": provider, "model": model}
+        if self.config.max_tokens:
+            body["max_tokens"] = self.config.max_tokens
+        self._record("invoke", "submit", None, request=request, prompt=prompt, provider=provider, model=model,
+                     max_tokens=self.config.max_tokens, refresh_of=refresh_of)  # fmt: skip
+        with self.client.post(self.api.submit_path(), json=body, name="submit", catch_response=True) as response:
+            if response.status_code != 200:
+                error = f"HTTP {response.status_code}: {(response.text or '')[:300]}" if response.status_code else f"{response.error}"
+                response.failure(error)
+                self._record("fail", "submit", None, request=request, error=error, http_status=response.status_code)
+                return None
+            answer = response.json()
+            task_id = self.api.task_id(answer)
+            self._record("ok", "submit", task_id, request=request, status=answer.get("status"), cached=answer.get("cached"))
+            return task_id
+
+    @task
+    def chat(self) -> None:
+        if self.iteration >= self.config.tasks_per_user:
+            raise StopUser()
+        request = f"r-{self.key}-{self.iteration}"
+        prompt = prompt_for(self.config, self.key, self.iteration)
+        choice = model_for(self.config, self.key, self.iteration)
+        will_refresh = refreshes(self.config, self.key, self.iteration)
+        self.iteration += 1
+        self.converse(request, prompt, choice.provider, choice.model, will_refresh)
+
+    def converse(self, request: str, prompt: str, provider: str, model: str, will_refresh: bool) -> None:
+        config = self.config
+        started = time.monotonic()
+        task_id = self._submit(request, prompt, provider, model)
+        if task_id is None:
+            return
+        shown: list[str] = []
+        first_chunk_seen = False
+        refresh_at = config.f5.at_fraction * len(expected_text(prompt, model, config.llm_seed, config.max_tokens, config.llm_output_tokens))
+        deadline = started + config.task_timeout_s
+        while True:
+            if time.monotonic() > deadline:
+                self._record("fail", "status", task_id, request=request, error=f"gave up after {config.task_timeout_s:g}s", chunks_shown=len(shown))
+                self._event("E2E", started, failed="gave up")
+                return
+            url = f"{self.api.chunks_path(task_id)}?from_id={len(shown)}"
+            with self.client.get(url, name="chunks", catch_response=True) as response:
+                if response.status_code != 200:
+                    error = f"HTTP {response.status_code}: {(response.text or '')[:300]}" if response.status_code else f"{response.error}"
+                    response.failure(error)
+                    self._record("fail", "chunks", task_id, request=request, from_id=len(shown), error=error, http_status=response.status_code)
+                    time.sleep(config.poll_interval_s)
+                    continue
+                page = self.api.page(response.json())
+            if page.chunks:
+                chunks = [{"chunk_id": c["chunk_id"], "text": c["text"]} for c in page.chunks]
+                self._record("ok", "chunks", task_id, request=request, from_id=len(shown), status=page.status, chunks=chunks)
+                shown.extend(c["text"] for c in chunks)
+                if not first_chunk_seen and any(c["text"] for c in chunks):
+                    first_chunk_seen = True
+                    self._event("TTFT", started)
+            if page.status in self.api.terminal:
+                self._record("ok", "status", task_id, request=request, status=page.status, chunks_shown=len(shown))
+                self._event("E2E", started, failed=None if page.status == "completed" else page.status)
+                return
+            if will_refresh and sum(len(t) for t in shown) >= refresh_at:
+                will_refresh = False
+                self._record("info", "refresh", task_id, request=request, mode=config.f5.mode, chunks_shown=len(shown))
+                shown = []  # the page forgot everything it showed
+                if config.f5.mode == "reask":
+                    task_id = self._submit(request, prompt, provider, model, refresh_of=task_id)
+                    if task_id is None:
+                        return
+                else:
+                    self._record("invoke", "resume", task_id, request=request)
+                continue
+            time.sleep(config.poll_interval_s)

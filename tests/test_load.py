@@ -1,0 +1,155 @@
+"""The load generator and ``llmchaos run``: real Locust against real stacks.
+
+A fault-free run must show zero loss on every stack: anything else is a bug in the stack
+or in the harness.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chaos.orchestrator import Orchestrator, Plan
+from llmchaos.checker import expectation, request_results
+from llmchaos.cli import main
+from llmchaos.errors import BadInputError
+from llmchaos.history import read_history
+from llmchaos.ports import free_port
+from llmchaos.runtime.procfs import process_state
+from loadtests.config import LoadConfig
+from loadtests.runner import run_load
+
+from conftest import RUNTIMES, wait_until
+
+
+def cell_files(out: Path, stack: str, scenario: str) -> Path:
+    return out / stack / scenario / "0"
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("stack", ["mvp", "redis", "temporal"])
+def test_a_20_user_baseline_loses_nothing(traversable_tmp, stack, runtime):
+    out = traversable_tmp / "run"
+    [cell] = Orchestrator(Plan([stack], ["baseline"], out, runtime=runtime)).run()
+    assert cell.status == "complete", cell.error
+    s = cell.summary
+    assert (s["requests"], s["accepted"], s["correct"], s["data_loss_pct"]) == (40, 40, 40, 0.0), s
+    files = cell_files(out, stack, "baseline")
+    assert json.loads((files / "cell.json").read_text())["status"] == "complete"
+    assert len({e.process for e in read_history(files / "history.jsonl")}) == 20
+    assert Counter(r["outcome"] for r in jsonl(files / "ledger.jsonl")) == Counter({"completed": 40})
+    with (files / "locust" / "locust_stats.csv").open() as f:
+        kinds = {row["Type"] for row in csv.DictReader(f)}
+    assert {"TTFT", "E2E", "POST", "GET"} <= kinds
+    assert (files / "locust" / "report.html").stat().st_size > 0 and (files / "locust" / "locust_stats_history.csv").exists()
+    assert {p.name for p in (files / "logs").iterdir()} >= {"llm.log", "backend.log"}
+    assert json.loads((out / "run.json").read_text())["finished"]
+
+
+def test_f5_shows_as_refresh_and_costs_the_mvp_a_second_generation(traversable_tmp):
+    out = traversable_tmp / "run"
+    cells = Orchestrator(Plan(["mvp", "temporal"], ["f5-refresh"], out, runtime="local")).run()
+    assert [(c.status, c.summary["correct"], c.summary["refreshes"]) for c in cells] == [("complete", 20, 20)] * 2
+    mvp, temporal = cell_files(out, "mvp", "f5-refresh"), cell_files(out, "temporal", "f5-refresh")
+    mvp_events = Counter((e.type, e.f) for e in read_history(mvp / "history.jsonl"))
+    assert mvp_events[("info", "refresh")] == 20 and mvp_events[("ok", "submit")] == 40, "each refresh asks again"
+    assert len(jsonl(mvp / "ledger.jsonl")) == 40, "the seeds' claim: F5 doubles the MVP's LLM calls"
+    temporal_events = Counter((e.type, e.f) for e in read_history(temporal / "history.jsonl"))
+    assert temporal_events[("info", "refresh")] == 20 and temporal_events[("invoke", "resume")] == 20 and temporal_events[("ok", "submit")] == 20
+    assert len(jsonl(temporal / "ledger.jsonl")) == 20, "re-attaching by workflow id costs nothing more"
+
+
+def test_two_local_locust_workers_share_the_load(traversable_tmp):
+    scenario = traversable_tmp / "small.yaml"
+    scenario.write_text("name: small\ndescription: a small baseline\nload: {users: 6, spawn_rate: 6, tasks_per_user: 2, think_time_s: 0.1}\nprovider: {output_tokens: 40}\n")
+    out = traversable_tmp / "run"
+    [cell] = Orchestrator(Plan(["mvp"], [str(scenario)], out, runtime="local", workers=2)).run()
+    assert cell.status == "complete" and cell.summary["correct"] == 12
+    files = out / "mvp" / "small" / "0"
+    workers = {e.process.split("-")[1] for e in read_history(files / "history.jsonl")}
+    assert workers == {"0", "1"}, "users ran in both worker processes"
+    assert {"master.log", "worker-0.log", "worker-1.log"} <= {p.name for p in (files / "locust").iterdir()}
+
+
+def test_an_unreachable_target_is_reported_before_any_load(tmp_path):
+    config = LoadConfig(stack="mvp", host=f"http://127.0.0.1:{free_port()}", history=str(tmp_path / "h.jsonl"), run_t0=0.0)
+    with pytest.raises(BadInputError, match=r"nothing answers at http://127\.0\.0\.1:\d+/health .*llmchaos up mvp"):
+        run_load(config, tmp_path)
+    assert not (tmp_path / "locust").exists() and not (tmp_path / "h.jsonl").exists()
+
+
+@pytest.mark.parametrize("args,message", [(["--stack", "nosuch"], "unknown stack 'nosuch'"), (["--scenario", "nosuch"], "unknown scenario 'nosuch'")])
+def test_run_refuses_unknown_names_before_anything_starts(tmp_path, args, message):
+    result = CliRunner().invoke(main, ["run", "--runtime", "local", "--out", str(tmp_path / "run"), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_sigint_mid_run_leaves_nothing_and_a_rerun_finishes_the_cell(traversable_tmp, runtime):
+    out = traversable_tmp / "run"
+    command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", "baseline", "--runtime", runtime, "--out", str(out)]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    history = cell_files(out, "mvp", "baseline") / "history.jsonl"
+    try:
+        wait_until(lambda: history.exists() and history.stat().st_size > 2000, timeout=120, what="the load to be running")
+        below = descendants(run.pid)
+        assert any(b"locust" in Path(f"/proc/{p}/cmdline").read_bytes() for p in below if Path(f"/proc/{p}").exists())
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=120) == 130, run.stdout.read()
+    finally:
+        if run.poll() is None:
+            run.kill()
+    for pid in below:
+        wait_until(lambda: process_state(pid) in (None, "Z"), timeout=20, what=f"process {pid} to be gone")
+    if runtime == "docker":
+        import docker
+
+        assert docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"}) == []
+    assert json.loads((cell_files(out, "mvp", "baseline") / "cell.json").read_text())["status"] == "interrupted"
+    [cell] = Orchestrator(Plan(["mvp"], ["baseline"], out, runtime=runtime)).run()
+    assert cell.status == "complete" and cell.summary["correct"] == 40
+
+
+def test_the_checker_agrees_with_the_ledger_on_what_was_asked(traversable_tmp):
+    out = traversable_tmp / "run"
+    Orchestrator(Plan(["mvp"], ["baseline"], out, runtime="local", seed=5)).run()
+    files = cell_files(out, "mvp", "baseline")
+    settings = json.loads((files / "cell.json").read_text())
+    results = request_results(read_history(files / "history.jsonl"), expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"]))
+    from stacks.llm import text_sha256
+
+    by_task = {r["task_id"]: r for r in jsonl(files / "ledger.jsonl")}
+    for result in results:
+        assert by_task[result.tasks[-1]]["text_sha256"] == text_sha256(result.expected), "the provider planned exactly the expected answer"
