@@ -17,26 +17,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmchaos.errors import BadInputError
-from loadtests.config import F5, ModelChoice
+from loadtests.config import LoadShape as Load
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 PROFILES = ("ci", "seed")
-
-
-class Load(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    users: int = Field(20, ge=1)
-    spawn_rate: float = Field(10.0, gt=0)
-    tasks_per_user: int = Field(2, ge=1)
-    think_time_s: float = Field(0.5, ge=0)
-    poll_interval_s: float = Field(0.2, ge=0)
-    task_timeout_s: float = Field(120.0, gt=0)
-    models: list[ModelChoice] = Field(default_factory=lambda: [ModelChoice()])
-    max_tokens: int | None = Field(None, ge=1)
-    repeat_rate: float = Field(0.0, ge=0, le=1)
-    prompt_pool: int = Field(5, ge=1)
-    f5: F5 = Field(default_factory=F5)
 
 
 class Provider(BaseModel):

@@ -36,11 +36,11 @@ class F5(BaseModel):
     at_fraction: float = Field(0.5, gt=0, lt=1)
 
 
-class LoadConfig(BaseModel):
+class LoadShape(BaseModel):
+    """The load a scenario describes: who asks what, how often, how patiently."""
+
     model_config = ConfigDict(extra="forbid")
 
-    stack: str
-    host: str  # the backend's URL, on 127.0.0.1
     users: int = Field(20, ge=1)
     spawn_rate: float = Field(10.0, gt=0)
     tasks_per_user: int = Field(2, ge=1)
@@ -52,6 +52,13 @@ class LoadConfig(BaseModel):
     repeat_rate: float = Field(0.0, ge=0, le=1)  # share of requests asking a popular prompt again
     prompt_pool: int = Field(5, ge=1)  # how many popular prompts there are
     f5: F5 = Field(default_factory=F5)
+
+
+class LoadConfig(LoadShape):
+    """The shape plus what one run needs: where to send it, the seeds, where to write."""
+
+    stack: str
+    host: str  # the backend's URL, on 127.0.0.1
     seed: int = 0
     llm_seed: int = 0
     llm_output_tokens: int = Field(200, ge=1)

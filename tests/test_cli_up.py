@@ -16,27 +16,12 @@ from click.testing import CliRunner
 from llmchaos.cli import main
 from llmchaos.errors import MissingBinaryError, UnhealthyError
 from llmchaos.runtime.local import LocalRuntime
-from llmchaos.runtime.procfs import process_state
+from llmchaos.runtime.procfs import parents, process_state
 from stacks.spec import Binary, LocalProcess, Stack, known_stacks, load_stack
 
 from conftest import free_port, wait_until
 
 MVP = load_stack("mvp")
-
-
-def children_of(pid: int) -> list[int]:
-    """Every live process whose parent is ``pid``, from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry))
-    return found
 
 
 def start_up(runtime: str, tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
@@ -64,7 +49,7 @@ def test_sigint_stops_a_local_deployment_and_leaves_no_process(tmp_path):
             break
     else:
         pytest.fail("".join(lines))
-    children = wait_until(lambda: len(c := children_of(up.pid)) == 2 and c, what="two service processes")
+    children = wait_until(lambda: len(c := {p for p, parent in parents().items() if parent == up.pid}) == 2 and c, what="two service processes")
     up.send_signal(signal.SIGINT)
     assert up.wait(timeout=60) == 130
     assert "interrupted" in up.stdout.read()

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from llmchaos.cli import main
 from llmchaos.errors import BadInputError
 from llmchaos.history import read_history
 from llmchaos.ports import free_port
-from llmchaos.runtime.procfs import process_state
+from llmchaos.runtime.procfs import descendants, process_state
 from loadtests.config import LoadConfig
 from loadtests.runner import run_load
 
@@ -97,23 +95,6 @@ def test_run_refuses_unknown_names_before_anything_starts(tmp_path, args, messag
     result = CliRunner().invoke(main, ["run", "--runtime", "local", "--out", str(tmp_path / "run"), *args])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "run").exists()
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid``, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)

@@ -40,3 +40,30 @@ def group_members(pgid: int) -> list[int]:
             except ProcessLookupError:
                 continue
     return members
+
+
+def parents() -> dict[int, int]:
+    """Every live process and its parent, from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(b")") + 2 :].split()
+            if fields[0] != b"Z":
+                found[int(entry)] = int(fields[1])
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``: its children, theirs, and so on."""
+    tree = parents()
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in tree.items() if parent in frontier} - found
+        found |= frontier
+    return found
