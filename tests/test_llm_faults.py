@@ -157,3 +157,20 @@ async def test_a_fault_rule_can_target_one_flavour_and_stop_after_max_fires(prov
     with pytest.raises(anthropic.OverloadedError):
         await complete_text(provider, "anthropic", "me", task_id)
     await complete_text(provider, "anthropic", "not me any more", task_id)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("streamed", [True, False], ids=["stream", "whole"])
+async def test_cutting_the_calls_in_flight_stops_them_where_they_are(provider, task_id, flavour, streamed):
+    provider.configure(ttft_ms=0, itl_ms=50, output_tokens=60)
+    call = asyncio.create_task((stream_text if streamed else complete_text)(provider, flavour, "outage", task_id))
+    await asyncio.to_thread(
+        wait_until, lambda: any(c["task_id"] == task_id and c["tokens_sent"] >= 5 for c in provider.inflight()), 20, 0.01, "progress"
+    )
+    cut = provider.admin("POST", "/admin/cut-inflight", json={"mode": "drop", "stack": "tests"}).json()["cut"]
+    assert len(cut) == 1
+    with pytest.raises(Exception):
+        await call
+    [row] = provider.wait_ledger(task_id)
+    assert (row["outcome"], row["fault"]) == ("fault", "cut") and 5 <= row["completion_tokens"] < 60
+    assert provider.admin("POST", "/admin/cut-inflight", json={"mode": "sideways"}).status_code == 400

@@ -4,7 +4,8 @@ Routes:
 - ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic);
 - ``GET /v1/models``; ``GET /health``;
 - ``GET /admin/config``, ``POST /admin/config`` (partial update), ``POST /admin/reset``;
-- ``GET /admin/ledger?since=N&stack=S&task=T``; ``GET /admin/inflight``.
+- ``GET /admin/ledger?since=N&stack=S&task=T``; ``GET /admin/inflight``;
+  ``POST /admin/cut-inflight`` (an outage reaching the calls already running).
 
 The caller is identified by the ``X-LLMChaos-Stack`` and ``X-LLMChaos-Task`` headers,
 which ``stacks.common.llm_clients`` sends on every call.
@@ -155,6 +156,21 @@ async def get_ledger(request: Request) -> Response:
     return JSONResponse({"rows": rows, "next": len(ledger)})
 
 
+async def cut_inflight(request: Request) -> Response:
+    """Cut every call in flight now (``{"mode": "drop"|"error", "stack": optional}``): an outage
+    reaches the streams already running, not only the calls that start during it."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    mode = body.get("mode", "drop")
+    if mode not in ("drop", "error"):
+        return JSONResponse({"error": "mode: expected 'drop' or 'error'"}, status_code=400)
+    cut = request.app.state.provider.ledger.cut_inflight(mode, body.get("stack"))
+    return JSONResponse({"cut": cut})
+
+
 async def get_inflight(request: Request) -> Response:
     return JSONResponse({"calls": request.app.state.provider.ledger.inflight()})
 
@@ -172,6 +188,7 @@ def create_app(config: ProviderConfig | None = None, ledger: Ledger | None = Non
             Route("/admin/reset", reset, methods=["POST"]),
             Route("/admin/ledger", get_ledger, methods=["GET"]),
             Route("/admin/inflight", get_inflight, methods=["GET"]),
+            Route("/admin/cut-inflight", cut_inflight, methods=["POST"]),
         ]
     )
     app.state.provider = Provider(config or ProviderConfig(), ledger if ledger is not None else Ledger())

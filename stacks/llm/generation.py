@@ -24,6 +24,10 @@ class StreamCut(Exception):
     """Raised to make the server drop the connection mid-response (an injected fault)."""
 
 
+class _CutNow(Exception):
+    """``POST /admin/cut-inflight`` reached this call: stop it the way it asked."""
+
+
 @dataclass
 class _Watch:
     client_gone: bool = False
@@ -111,8 +115,17 @@ class Generation:
         await send({"type": "http.response.start", "status": status, "headers": _headers(content_type, self.call, extra)})
 
     async def _sleep_until(self, offset: float) -> None:
-        delay = self.call.start_mono + offset - time.monotonic()
-        await asyncio.sleep(delay if delay > 0 else 0)
+        """Wait for a token's deadline; a cut ordered meanwhile interrupts the wait."""
+        while True:
+            if self.call.cut_requested:
+                raise _CutNow()
+            delay = self.call.start_mono + offset - time.monotonic()
+            if delay <= 0.1:
+                await asyncio.sleep(delay if delay > 0 else 0)
+                if self.call.cut_requested:
+                    raise _CutNow()
+                return
+            await asyncio.sleep(0.1)
 
     async def _hang(self, send) -> None:
         """Stop answering: until the client gives up, or for ``seconds`` and then give up too.
@@ -140,12 +153,16 @@ class Generation:
         head, state = flavour.stream_head(self.req, flavour.response_id(call.call_id))
         await send({"type": "http.response.body", "body": head, "more_body": True})
         offsets = call.offsets
-        for i in range(stop_at):
-            await self._sleep_until(offsets[i])
-            await send({"type": "http.response.body", "body": flavour.stream_token(state, self.tokens[i]), "more_body": True})
-            call.tokens_sent = i + 1
-            if i == 0:
-                call.first_token = time.time()
+        try:
+            for i in range(stop_at):
+                await self._sleep_until(offsets[i])
+                await send({"type": "http.response.body", "body": flavour.stream_token(state, self.tokens[i]), "more_body": True})
+                call.tokens_sent = i + 1
+                if i == 0:
+                    call.first_token = time.time()
+        except _CutNow:
+            await self._cut_now(send)
+            return
         if self.fault is None:
             tail = flavour.stream_tail(state, self.req, len(self.tokens), self.truncated)
             await send({"type": "http.response.body", "body": tail, "more_body": True})
@@ -165,7 +182,11 @@ class Generation:
         flavour, call = self.flavour, self.call
         stop_at = self._stop_at()
         if stop_at > 0:
-            await self._sleep_until(call.offsets[stop_at - 1])
+            try:
+                await self._sleep_until(call.offsets[stop_at - 1])
+            except _CutNow:
+                await self._cut_now(send)
+                return
         call.tokens_sent = stop_at  # generated, not yet sent: billed even if the client leaves now
         if self.fault is None:
             call.first_token = time.time()
@@ -185,6 +206,24 @@ class Generation:
             self.fault_name = "error_event"
             err = flavour.error(flavour.failure_status)
             await self._send_json(send, err.status, err.body, err.headers)
+
+    async def _cut_now(self, send) -> None:
+        """An outage reached a call in flight: drop it, or end it with the provider's error."""
+        call, flavour = self.call, self.flavour
+        if not call.stream:
+            call.tokens_sent = self.call.tokens_so_far()
+        if call.cut_requested == "drop":
+            self.fault_name = "cut"
+            if self.status is None:  # nothing sent yet: start a response, so the cut is a cut, not a 500
+                await self._start(send, 200, b"application/json", {"content-length": "1000"})
+            raise StreamCut("cut by /admin/cut-inflight")
+        self.fault_name = "error_event"
+        if self.status is None:
+            err = flavour.error(flavour.failure_status)
+            await self._send_json(send, err.status, err.body, err.headers)
+            return
+        await send({"type": "http.response.body", "body": flavour.stream_error(), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send_json(self, send, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         body = compact(payload)

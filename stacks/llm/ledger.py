@@ -43,6 +43,7 @@ class Call:
     max_tokens: int | None = None
     offsets: list[float] = field(default_factory=list, repr=False)
     tokens_sent: int = 0
+    cut_requested: str | None = None  # "drop" or "error": the provider was told to cut this call now
     start: float = field(default_factory=time.time)
     start_mono: float = field(default_factory=time.monotonic)
     first_token: float | None = None
@@ -150,6 +151,13 @@ class Ledger:
 
     def inflight(self) -> list[dict[str, Any]]:
         return [c.progress() for c in list(self._inflight.values())]
+
+    def cut_inflight(self, mode: str, stack: str | None = None) -> list[str]:
+        """Ask every call in flight (of one stack, or all) to stop now; returns their ids."""
+        hit = [c for c in list(self._inflight.values()) if stack is None or c.stack == stack]
+        for call in hit:
+            call.cut_requested = mode
+        return [c.call_id for c in hit]
 
     def close(self) -> None:
         if self._file is not None:
