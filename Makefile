@@ -1,23 +1,53 @@
-# The two commands a newcomer runs on a fresh machine: `make chaos-test` (not built yet,
-# see README) and `make test`. Every target installs what it needs itself.
+# The two commands a newcomer runs on a fresh machine: `make chaos-test` (every stack x
+# every scenario, ci profile, then the report) and `make test`. Every target installs what
+# it needs itself.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test images benchmarks clean
+# chaos-test: RUNTIME=auto (Docker when an engine answers or can be started, else local
+# processes), docker or local; OUT is the run directory (an existing one is resumed);
+# BASELINE=reports/baseline.json makes the report fail on a regression (CI).
+RUNTIME ?= auto
+BASELINE ?=
+ifeq ($(origin OUT), undefined)
+OUT     := runs/chaos-test-$(shell date +%Y%m%d-%H%M%S)
+endif
+
+.PHONY: setup test chaos-test report notebooks images benchmarks clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,report]'
 	touch $(STAMP)
 
 test: setup
 	$(BIN)/python -m pytest
+
+chaos-test: setup
+	@if [ "$(RUNTIME)" != local ]; then bash .ci/ensure-docker || [ "$(RUNTIME)" = auto ]; fi
+	$(BIN)/llmchaos run --stack all --scenario all --profile ci --runtime $(RUNTIME) --out $(OUT) || status=$$?; \
+	$(BIN)/llmchaos report $(OUT) $(if $(BASELINE),--baseline $(BASELINE)) || status=$$?; \
+	echo "chaos-test: open $(OUT)/report.html; resume with: make chaos-test OUT=$(OUT)"; exit $${status:-0}
+
+# The report and the review notebooks of a run directory: RUN=runs/<id> (default: the newest).
+RUN ?= $(lastword $(sort $(dir $(wildcard runs/*/run.json))))
+
+report: setup
+	@test -n "$(RUN)" || { echo "no run directory: make chaos-test first, or give RUN=runs/<id>"; exit 2; }
+	$(BIN)/llmchaos report $(RUN)
+
+notebooks: setup
+	@test -n "$(RUN)" || { echo "no run directory: make chaos-test first, or give RUN=runs/<id>"; exit 2; }
+	@for nb in comparison_matrix recovery cost; do \
+	  LLMCHAOS_RUN=$(abspath $(RUN)) $(BIN)/jupyter nbconvert --to html --execute notebooks/$$nb.ipynb \
+	    --output-dir $(abspath $(RUN))/notebooks --log-level WARN || exit 1; \
+	done; echo "notebooks: $(abspath $(RUN))/notebooks/*.html"
 
 # Every stack image, built without a registry if need be (needs a Docker engine; see README).
 images: setup

@@ -1,11 +1,16 @@
 """The orchestrator: every cell (stack x scenario x repetition) deployed, loaded, checked, kept.
 
-For each cell: deploy the stack on fresh ports with the scenario's provider profile, run
-the load, collect the provider's ledger and every service's log, take the stack down,
-check the history, and write ``cell.json`` last. A cell whose ``cell.json`` says
-``complete`` is never run again: rerunning with the same ``--out`` finishes only what is
-missing. Ctrl-C, an error, a crash: the runtime and Locust are taken down on the way out,
-and every finished cell stays.
+For each cell: deploy the stack on fresh ports with the scenario's provider profile (and
+the restart policy its faults rely on), warm it up with one request, run the load while
+the nemesis fires the scenario's faults and the probe records health until recovery,
+drain the provider's calls in flight, collect its ledger and every service's log, take
+the stack down, check the history, and write ``cell.json`` last. A fault that does not
+apply to the stack (no worker in the MVP) makes the cell ``not_applicable``, with the
+reason, without deploying anything. A cell whose ``cell.json`` says ``complete`` or
+``not_applicable`` is never run again: rerunning with the same ``--out`` finishes only what
+is missing. Ctrl-C, an error, a crash: the nemesis, Locust and the runtime are stopped on
+the way out, and every finished cell stays. A failed cell keeps what was measured (history,
+ledger, logs) and says why in ``cell.json``.
 
 Run directory (DESIGN.md)::
 
@@ -33,18 +38,25 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from llmchaos.checker import expectation, request_results, summarize
 from llmchaos.errors import BadInputError
-from llmchaos.history import read_history
+from llmchaos.history import HistoryWriter, read_history
 from llmchaos.ports import free_port
-from llmchaos.runtime import make_runtime
+from llmchaos.runtime import Runtime, make_runtime
+from loadtests.adapters import APIClient, adapter_for
 from loadtests.config import LoadConfig
 from loadtests.runner import run_load
 from stacks.llm.text import derive_seed
 from stacks.spec import load_stack
 
+from .faults import not_applicable, restart_policy
+from .nemesis import Nemesis
 from .scenario import Scenario, load_scenario
+
+
+FINISHED = ("complete", "not_applicable")  # statuses a rerun keeps
 
 
 @dataclass(frozen=True)
@@ -149,9 +161,10 @@ class Orchestrator:
             overall = progress.add_task("cells", total=len(self.cells))
             for cell in self.cells:
                 done = cell.directory / "cell.json"
-                if done.exists() and json.loads(done.read_text()).get("status") == "complete":
-                    cell.status, cell.summary = "complete", json.loads(done.read_text())["summary"]
-                    progress.console.print(f"[dim]{cell.label}: already complete, kept[/dim]")
+                kept = json.loads(done.read_text()) if done.exists() else {}
+                if kept.get("status") in FINISHED:
+                    cell.status, cell.summary = kept["status"], kept.get("summary") or {"reason": kept.get("reason")}
+                    progress.console.print(f"[dim]{cell.label}: already {kept['status'].replace('_', ' ')}, kept[/dim]")
                     progress.advance(overall)
                     continue
                 self.run_cell(cell, progress)
@@ -171,27 +184,56 @@ class Orchestrator:
         env = {**scenario.provider.environment(seed), **scenario.environment}
         ports = {var: free_port() for var in stack.default_ports()}
         extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {}
-        runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, **extra)
+        runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults), **extra)
         settings = {
             "stack": cell.stack, "scenario": cell.scenario, "repetition": cell.repetition, "profile": plan.profile,
             "runtime": plan.runtime, "seed": seed, "scenario_settings": scenario.model_dump(), "environment": env, "ports": ports,
-            "llm": {"seed": seed, "output_tokens": scenario.provider.output_tokens}, "started": _now(), "status": "running",
+            "restart_policy": runtime.restart, "llm": {"seed": seed, "output_tokens": scenario.provider.output_tokens},
+            "started": _now(), "status": "running",
         }  # fmt: skip
+        why_not = not_applicable(scenario.faults, cell.stack, runtime.compose)
+        if why_not:
+            cell.status, cell.summary = "not_applicable", {"reason": why_not}
+            settings.update(status="not_applicable", reason=why_not, finished=_now())
+            _write_json(cell.directory / "cell.json", settings)
+            progress.console.print(f"[dim]{cell.label}: not applicable: {why_not}[/dim]")
+            return
         _write_json(cell.directory / "cell.json", settings)
         task = progress.add_task(f"{cell.label}: deploying ({plan.runtime})", total=scenario.load.users * scenario.load.tasks_per_user)
         started = time.monotonic()
+        history = cell.directory / "history.jsonl"
+        nemesis: Nemesis | None = None
         try:
             runtime.up()
-            history = cell.directory / "history.jsonl"
+            progress.update(task, description=f"{cell.label}: warm-up")
+            settings["warm_up"] = warm_up(runtime, cell.stack)
+            t0 = time.monotonic()
             config = LoadConfig(
                 stack=cell.stack, host=runtime.url("backend"), **scenario.load.model_dump(), seed=seed, llm_seed=seed,
-                llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=time.monotonic(),
+                llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=t0,
             )  # fmt: skip
             counter = _Counter(history)
-            progress.update(task, description=f"{cell.label}: load")
-            run_load(config, cell.directory, plan.workers, tick=lambda _: progress.update(task, completed=counter.update()))
-            progress.update(task, completed=counter.update(), description=f"{cell.label}: collecting")
-            self._collect(runtime, cell.directory)
+            writer = HistoryWriter(history, cell.stack, t0)
+            if scenario.faults:
+                nemesis = Nemesis(runtime, scenario.faults, writer, t0).start()
+
+            def tick(_: float) -> None:
+                progress.update(task, completed=counter.update(), description=f"{cell.label}: {_phase(nemesis)}")
+
+            try:
+                run_load(config, cell.directory, plan.workers, tick=tick)
+                if nemesis is not None:
+                    progress.update(task, description=f"{cell.label}: recovery")
+                    nemesis.finish(timeout=nemesis.recovery_timeout_s + max(f.downtime_s for f in scenario.faults) + 30)
+            finally:
+                if nemesis is not None:
+                    nemesis.abort()
+                    settings["faults"] = [asdict(r) for r in nemesis.reports]
+                writer.close()
+            progress.update(task, completed=counter.update(), description=f"{cell.label}: draining, collecting")
+            settings["drain_s"] = drain(runtime)
+            llm_calls = self._collect(runtime, cell.directory, since=settings["warm_up"]["ledger_rows"])
+            _check_faults(nemesis)
         except KeyboardInterrupt:
             settings.update(status="interrupted", finished=_now())
             _write_json(cell.directory / "cell.json", settings)
@@ -199,6 +241,10 @@ class Orchestrator:
         except Exception as exc:  # a broken cell is recorded; the run goes on with the next
             cell.status, cell.error = "failed", f"{type(exc).__name__}: {exc}"
             settings.update(status="failed", error=traceback.format_exc(), finished=_now())
+            try:
+                self._collect(runtime, cell.directory, since=settings.get("warm_up", {}).get("ledger_rows", 0))
+            except Exception:  # the provider itself may be what broke: keep the logs at least
+                _try_collect_logs(runtime, cell.directory)
             _write_json(cell.directory / "cell.json", settings)
             progress.update(task, description=f"{cell.label}: [red]failed[/red]: {cell.error.splitlines()[0][:160]}")
             return
@@ -207,7 +253,9 @@ class Orchestrator:
             if (cell.directory / "runtime").exists():
                 shutil.rmtree(cell.directory / "runtime", ignore_errors=True)
         results = request_results(read_history(history), expectation(scenario.provider.output_tokens, seed))
-        cell.summary = {**summarize(results), "duration_s": round(time.monotonic() - started, 2)}
+        cell.summary = {**summarize(results), "llm_calls": llm_calls, "duration_s": round(time.monotonic() - started, 2)}
+        if nemesis is not None:  # from the fault to every service healthy again, per fault
+            cell.summary["healthy_after_s"] = [round(r.healthy_t - r.fired_t, 2) for r in nemesis.reports]
         cell.status = "complete"
         settings.update(status="complete", finished=_now(), summary=cell.summary)
         _write_json(cell.directory / "cell.json", settings)
@@ -218,14 +266,97 @@ class Orchestrator:
             description=f"{cell.label}: {verdict} {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s",
         )
 
-    def _collect(self, runtime, directory: Path) -> None:
-        """The provider's ledger and every service's log, before the stack goes down."""
-        rows = httpx.get(runtime.url("llm") + "/admin/ledger", timeout=30).json()["rows"]
+    def _collect(self, runtime: Runtime, directory: Path, since: int = 0) -> int:
+        """The provider's ledger (after the warm-up) and every service's log, before the stack
+        goes down; returns the number of LLM calls billed."""
+        rows = httpx.get(runtime.url("llm") + "/admin/ledger", params={"since": since}, timeout=30).json()["rows"]
         (directory / "ledger.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        logs = directory / "logs"
-        logs.mkdir(exist_ok=True)
-        for service in runtime.services():
+        _try_collect_logs(runtime, directory)
+        return len(rows)
+
+
+def summary_table(cells: list[Cell]) -> Table:
+    """What each cell measured, one line each, as the run ends (the report goes further)."""
+    table = Table(title="cells", show_lines=False)
+    for column in ("stack", "scenario", "#", "status", "correct", "lost", "failed", "refused", "data loss", "LLM calls", "healthy after", "note"):
+        table.add_column(column, justify="left" if column in ("stack", "scenario", "status", "note") else "right")
+    for cell in cells:
+        s = cell.summary
+        if cell.status != "complete":
+            why = (s.get("reason") or "").split(";")[0] if cell.status == "not_applicable" else (cell.error or "").split("\n")[0][:80]
+            table.add_row(cell.stack, cell.scenario, str(cell.repetition), cell.status.replace("_", " "), *[""] * 7, why)
+            continue
+        healthy = ", ".join(f"{x:.1f}s" for x in s.get("healthy_after_s", [])) or "-"
+        table.add_row(
+            cell.stack, cell.scenario, str(cell.repetition), "complete", f"{s['correct']}/{s['requests']}", str(s["lost"]), str(s["failed"]),
+            str(s["rejected"]), f"{s['data_loss_pct']:.1f} %", str(s.get("llm_calls", "")), healthy, "",
+        )  # fmt: skip
+    return table
+
+
+def _try_collect_logs(runtime: Runtime, directory: Path) -> None:
+    logs = directory / "logs"
+    logs.mkdir(exist_ok=True)
+    for service in runtime.services():
+        try:
             (logs / f"{service}.log").write_text(runtime.logs(service))
+        except Exception as exc:  # one unreadable log must not hide the others
+            (logs / f"{service}.log").write_text(f"(log not readable: {exc})\n")
+
+
+def _phase(nemesis: Nemesis | None) -> str:
+    if nemesis is None:
+        return "load"
+    for report in nemesis.reports:
+        if not report.fired:
+            return f"load, waiting for fault {report.index + 1}"
+        if report.healthy_t is None:
+            return f"load, fault {report.index + 1} fired at t={report.fired_t:.1f}s, recovering"
+    return "load, recovered"
+
+
+def _check_faults(nemesis: Nemesis | None) -> None:
+    """A fault that errored or never fired makes the cell fail: its numbers would measure nothing."""
+    if nemesis is None:
+        return
+    if nemesis.error is not None:
+        raise RuntimeError(f"the nemesis failed: {type(nemesis.error).__name__}: {nemesis.error}") from nemesis.error
+    for report in nemesis.reports:
+        if not report.fired:
+            raise RuntimeError(f"fault {report.index} ({report.description}) never fired: {report.why_not}")
+        if report.healthy_t is None:
+            raise RuntimeError(f"fault {report.index} ({report.description}): the stack did not recover before the cell ended")
+
+
+def warm_up(runtime: Runtime, stack: str, timeout: float = 60.0) -> dict[str, Any]:
+    """One short request end to end before the load, outside the history and the ledger.
+
+    Why: the first request pays for lazy imports and connections (and Temporal's first
+    workflow for the worker's cache); without this the first users measure start-up, not
+    the architecture. Returns how long it took and the ledger rows to skip.
+    """
+    client = APIClient(adapter_for(stack), runtime.url("backend"), timeout=30)
+    started = time.monotonic()
+    try:
+        task_id, _ = client.submit("warm-up", max_tokens=4)
+        while client.page(task_id).status not in client.api.terminal:
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"the warm-up request did not end within {timeout:g}s: the {stack} stack is up but does not serve")
+            time.sleep(0.05)
+    finally:
+        client.http.close()
+    rows = httpx.get(runtime.url("llm") + "/admin/ledger", params={"since": 0}, timeout=10).json()["next"]
+    return {"seconds": round(time.monotonic() - started, 3), "ledger_rows": rows}
+
+
+def drain(runtime: Runtime, timeout: float = 30.0) -> float:
+    """Wait until no LLM call is in flight (retries after users gave up still cost money)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if not httpx.get(runtime.url("llm") + "/admin/inflight", timeout=10).json()["calls"]:
+            break
+        time.sleep(0.1)
+    return round(time.monotonic() - started, 3)
 
 
 def default_out() -> Path:

@@ -3,9 +3,12 @@
 A scenario says what load to apply (``load``: the fields of ``loadtests.config.LoadConfig``
 that are not about a particular run), how the fake provider behaves (``provider``),
 which variables to give the deployed stack (``environment``: e.g. Temporal's timeouts),
-what differs for one stack (``stack_overrides.<stack>``), and per profile what changes (``profiles.ci``: seconds-long generations, the whole
-matrix in minutes; ``profiles.seed``: the seeds' 100 chunks over 5 minutes). Errors name
-the file, the field and what is expected.
+what breaks and when (``faults``: see ``chaos/faults.py``), what differs for one stack
+(``stack_overrides.<stack>``), and per profile what changes (``profiles.ci``:
+seconds-long generations, the whole matrix in minutes; ``profiles.seed``: the seeds' 100
+chunks over 5 minutes). A profile changes a list of mappings item by item when it has as
+many items (``faults: [{downtime_s: 30}]`` changes the first fault's downtime only).
+Errors name the file, the field and what is expected.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmchaos.errors import BadInputError
 from loadtests.config import LoadShape as Load
+
+from .faults import Fault
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 PROFILES = ("ci", "seed")
@@ -52,6 +57,7 @@ class Scenario(BaseModel):
     load: Load = Field(default_factory=Load)
     provider: Provider = Field(default_factory=Provider)
     environment: dict[str, str] = Field(default_factory=dict)
+    faults: list[Fault] = Field(default_factory=list)
     stack_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def for_stack(self, stack: str) -> "Scenario":
@@ -68,16 +74,29 @@ class Scenario(BaseModel):
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in changes.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = _merge_value(out.get(key), value)
     return out
+
+
+def _merge_value(base: Any, value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(base, dict):
+        return _merge(base, value)
+    if isinstance(value, list) and isinstance(base, list) and len(value) == len(base) and all(isinstance(v, dict) for v in value + base):
+        return [_merge(b, v) for b, v in zip(base, value)]
+    return value
 
 
 def _describe(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
 
 
+# the catalogue's reading order: no fault first, then faults from the API outwards
+CATALOGUE = ("baseline", "f5-refresh", "cache-repeat", "backend-kill", "backend-pause", "worker-kill", "datastore-kill", "host-kill", "llm-outage")
+
+
 def known_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+    found = {p.stem for p in SCENARIOS_DIR.glob("*.yaml")}
+    return [n for n in CATALOGUE if n in found] + sorted(found - set(CATALOGUE))
 
 
 def load_scenario(name_or_path: str, profile: str = "ci") -> Scenario:

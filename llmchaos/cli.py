@@ -11,6 +11,7 @@ import atexit
 import json
 import os
 import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -255,7 +256,9 @@ def _names(value: str, known: list[str], what: str) -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory [default: runs/<timestamp>]; an existing one is resumed.")
 def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: int, seed: int, workers: int, out: Path | None) -> None:
     """Run every stack x scenario x repetition: deploy, load, check, keep (see DESIGN.md)."""
-    from chaos.orchestrator import Orchestrator, Plan, default_out
+    from rich.console import Console
+
+    from chaos.orchestrator import FINISHED, Orchestrator, Plan, default_out, summary_table
     from chaos.scenario import known_scenarios
     from llmchaos.runtime import choose_runtime
     from stacks.spec import known_stacks
@@ -273,13 +276,46 @@ def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: in
     )
     orchestrator = Orchestrator(plan)
     click.echo(f"{why}; {len(orchestrator.cells)} cell(s) into {plan.out}", err=True)
+    if kind == "docker":  # images are built once and kept; up to date, this takes a second
+        from llmchaos.runtime.images import build_all
+
+        build_all(sorted(set(plan.stacks)), lambda line: click.echo(f"  images: {line}", err=True))
     cells = orchestrator.run()
-    failed = [c for c in cells if c.status != "complete"]
+    Console(width=None if sys.stdout.isatty() else 200).print(summary_table(cells))  # a log file gets the whole table
+    failed = [c for c in cells if c.status not in FINISHED]
     for cell in failed:
-        click.echo(f"failed: {cell.label}: {cell.error}", err=True)
-    click.echo(f"{len(cells) - len(failed)}/{len(cells)} cells complete in {plan.out}")
+        click.echo(f"failed: {cell.label}: {cell.error or cell.status}", err=True)
+    skipped = sum(c.status == "not_applicable" for c in cells)
+    click.echo(
+        f"{sum(c.status == 'complete' for c in cells)}/{len(cells)} cells complete"
+        + (f", {skipped} not applicable" if skipped else "")
+        + f" in {plan.out}"
+    )
     if failed:
         raise SystemExit(1)
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Reference matrix with tolerances: exit 1 naming every regression.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), help="Also write this run's matrix as a baseline file.")
+def report(run_dir: Path, baseline: Path | None, write_baseline: Path | None) -> None:
+    """Measure RUN_DIR: matrix.json, matrix.md, report.html and figures/ (see DESIGN.md)."""
+    from reports.report import write_report
+
+    written = write_report(run_dir, baseline, write_baseline)
+    click.echo(f"report: {run_dir / 'report.html'} (and matrix.json, matrix.md, figures/)")
+    if write_baseline:
+        click.echo(f"baseline written: {write_baseline}")
+    if baseline is not None:
+        if written.missing:
+            click.echo(f"not in this run (not compared): {', '.join(written.missing)}", err=True)
+        for regression in written.regressions:
+            click.echo(f"REGRESSION {regression}", err=True)
+        if written.regressions:
+            click.echo(f"{len(written.regressions)} regression(s) against {baseline}", err=True)
+            raise SystemExit(1)
+        click.echo(f"no regression against {baseline}")
 
 
 @main.command("images")

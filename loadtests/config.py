@@ -47,6 +47,9 @@ class LoadShape(BaseModel):
     think_time_s: float = Field(0.5, ge=0)
     poll_interval_s: float = Field(0.2, ge=0)  # the seeds' front end polls every 0.2 s
     task_timeout_s: float = Field(120.0, gt=0)  # a user waiting longer gives up: the task is lost
+    # a user who sees no new chunk (and no end) for this long gives up too: a stalled
+    # task is found in seconds rather than at the deadline (None: only the deadline)
+    stall_timeout_s: float | None = Field(None, gt=0)
     models: list[ModelChoice] = Field(default_factory=lambda: [ModelChoice()])
     max_tokens: int | None = Field(None, ge=1)
     repeat_rate: float = Field(0.0, ge=0, le=1)  # share of requests asking a popular prompt again

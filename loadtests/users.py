@@ -93,9 +93,13 @@ class ChatUser(FastHttpUser):
         first_chunk_seen = False
         refresh_at = config.f5.at_fraction * len(expected_text(prompt, model, config.llm_seed, config.max_tokens, config.llm_output_tokens))
         deadline = started + config.task_timeout_s
+        last_news = started  # the last time the page changed: a new chunk or a new task
         while True:
-            if time.monotonic() > deadline:
-                self._record("fail", "status", task_id, request=request, error=f"gave up after {config.task_timeout_s:g}s", chunks_shown=len(shown))
+            now = time.monotonic()
+            stalled = config.stall_timeout_s is not None and now - last_news > config.stall_timeout_s
+            if now > deadline or stalled:
+                why = f"no new chunk for {config.stall_timeout_s:g}s" if stalled and now <= deadline else f"gave up after {config.task_timeout_s:g}s"
+                self._record("fail", "status", task_id, request=request, error=why, chunks_shown=len(shown))
                 self._event("E2E", started, failed="gave up")
                 return
             url = f"{self.api.chunks_path(task_id)}?from_id={len(shown)}"
@@ -111,6 +115,7 @@ class ChatUser(FastHttpUser):
                 chunks = [{"chunk_id": c["chunk_id"], "text": c["text"]} for c in page.chunks]
                 self._record("ok", "chunks", task_id, request=request, from_id=len(shown), status=page.status, chunks=chunks)
                 shown.extend(c["text"] for c in chunks)
+                last_news = time.monotonic()
                 if not first_chunk_seen and any(c["text"] for c in chunks):
                     first_chunk_seen = True
                     self._event("TTFT", started)
@@ -122,6 +127,7 @@ class ChatUser(FastHttpUser):
                 will_refresh = False
                 self._record("info", "refresh", task_id, request=request, mode=config.f5.mode, chunks_shown=len(shown))
                 shown = []  # the page forgot everything it showed
+                last_news = time.monotonic()
                 if config.f5.mode == "reask":
                     task_id = self._submit(request, prompt, provider, model, refresh_of=task_id)
                     if task_id is None:

@@ -56,3 +56,18 @@ def test_health_answers(provider):
 def test_nothing_is_in_flight_between_calls(provider):
     assert provider.inflight() == []
     assert OUTPUT_TOKENS > 0
+
+
+async def test_a_long_poll_answers_when_the_median_call_reaches_the_progress(provider, task_id):
+    import asyncio
+
+    provider.configure(itl_ms=20)
+    assert provider.admin("GET", "/admin/inflight", params={"until_progress": 0.5, "timeout_s": 0.1}).json() == {"calls": [], "reached": False}
+    streams = [asyncio.create_task(stream_text(provider, "openai", f"poll me {i}", task_id)) for i in range(3)]
+    answer = await asyncio.to_thread(provider.admin, "GET", "/admin/inflight", params={"until_progress": 0.5, "min_inflight": 3, "timeout_s": 20})
+    await asyncio.gather(*streams)
+    body = answer.json()
+    tokens = sorted(c["tokens_sent"] for c in body["calls"])
+    assert body["reached"] is True and len(tokens) == 3
+    assert OUTPUT_TOKENS / 2 <= tokens[1] <= OUTPUT_TOKENS / 2 + 1, "answered within a token of the median reaching half"
+    assert provider.admin("GET", "/admin/inflight", params={"until_progress": "half"}).status_code == 400

@@ -97,14 +97,27 @@ def test_run_refuses_unknown_names_before_anything_starts(tmp_path, args, messag
     assert not (tmp_path / "run").exists()
 
 
+SMALL = "name: small\ndescription: a small baseline\nload: {users: 4, spawn_rate: 4, tasks_per_user: 1}\nprovider: {output_tokens: 40}\n"
+SLOW_PAUSE = """name: slow-pause
+description: the API frozen halfway through, for long enough to be interrupted
+load: {users: 6, spawn_rate: 6, tasks_per_user: 2, task_timeout_s: 60}
+provider: {ttft_ms: 200, itl_ms: 20, output_tokens: 100}
+faults:
+  - {action: pause, target: backend, trigger: {progress: 0.5}, downtime_s: 8}
+"""
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_sigint_mid_run_leaves_nothing_and_a_rerun_finishes_the_cell(traversable_tmp, runtime):
+def test_sigint_mid_fault_leaves_nothing_and_a_rerun_finishes_only_the_missing_cell(traversable_tmp, runtime):
+    (traversable_tmp / "small.yaml").write_text(SMALL)
+    (traversable_tmp / "slow-pause.yaml").write_text(SLOW_PAUSE)
+    scenarios = f"{traversable_tmp / 'small.yaml'},{traversable_tmp / 'slow-pause.yaml'}"
     out = traversable_tmp / "run"
-    command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", "baseline", "--runtime", runtime, "--out", str(out)]
+    command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", scenarios, "--runtime", runtime, "--out", str(out)]
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    history = cell_files(out, "mvp", "baseline") / "history.jsonl"
+    history = cell_files(out, "mvp", "slow-pause") / "history.jsonl"
     try:
-        wait_until(lambda: history.exists() and history.stat().st_size > 2000, timeout=120, what="the load to be running")
+        wait_until(lambda: history.exists() and b'"process":"probe"' in history.read_bytes(), timeout=180, what="the fault to be under way")
         below = descendants(run.pid)
         assert any(b"locust" in Path(f"/proc/{p}/cmdline").read_bytes() for p in below if Path(f"/proc/{p}").exists())
         run.send_signal(signal.SIGINT)
@@ -118,9 +131,12 @@ def test_sigint_mid_run_leaves_nothing_and_a_rerun_finishes_the_cell(traversable
         import docker
 
         assert docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"}) == []
-    assert json.loads((cell_files(out, "mvp", "baseline") / "cell.json").read_text())["status"] == "interrupted"
-    [cell] = Orchestrator(Plan(["mvp"], ["baseline"], out, runtime=runtime)).run()
-    assert cell.status == "complete" and cell.summary["correct"] == 40
+    first = (cell_files(out, "mvp", "small") / "cell.json").read_text()
+    assert json.loads(first)["status"] == "complete"
+    assert json.loads((cell_files(out, "mvp", "slow-pause") / "cell.json").read_text())["status"] == "interrupted"
+    kept, resumed = Orchestrator(Plan(["mvp"], [str(traversable_tmp / "small.yaml"), str(traversable_tmp / "slow-pause.yaml")], out, runtime=runtime)).run()
+    assert (cell_files(out, "mvp", "small") / "cell.json").read_text() == first, "the finished cell was not run again"
+    assert kept.status == "complete" and resumed.status == "complete" and resumed.summary["correct"] == 12
 
 
 def test_the_checker_agrees_with_the_ledger_on_what_was_asked(traversable_tmp):

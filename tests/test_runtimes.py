@@ -126,6 +126,13 @@ def test_kill_all_leaves_nothing_alive_and_the_power_coming_back_keeps_the_files
     mvp.restart_all()
     after, statuses = read_all(mvp, task)
     assert statuses == ["completed"] and after == before
+    llm = main_pid(mvp, "llm")
+    backend = main_pid(mvp, "backend")
+    mvp.kill_all(["backend"])  # the machines that lose power; the provider is elsewhere
+    assert_gone(mvp, "backend", backend)
+    assert mvp.is_running("llm") and main_pid(mvp, "llm") == llm and not mvp.is_running("backend")
+    mvp.restart_all()
+    assert read_all(mvp, task)[0] == before
 
 
 def test_start_right_after_kill_brings_the_service_back(deploy):

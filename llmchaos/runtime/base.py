@@ -10,7 +10,8 @@ runs. The meaning of each fault:
 - ``start``: bring a stopped or crashed service back.
 - ``pause`` / ``unpause``: freeze and thaw (the gray failure: alive, holding connections,
   answering nothing).
-- ``kill_all``: every service at once, the power cut. Nothing restarts until ``up()``.
+- ``kill_all``: every service at once (or a given set: the machines that lose power),
+  the power cut. Nothing restarts until ``restart_all()`` or ``start``.
 
 Health is always probed from the host, on 127.0.0.1 only (see ``probes.py``).
 """
@@ -103,7 +104,8 @@ class Runtime(abc.ABC):
     def unpause(self, service: str) -> None: ...
 
     @abc.abstractmethod
-    def kill_all(self) -> None: ...
+    def kill_all(self, services: Iterable[str] | None = None) -> None:
+        """SIGKILL every service (or those given) at once; none restarts until started again."""
 
     @abc.abstractmethod
     def is_running(self, service: str) -> bool:

@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from llmchaos.errors import LLMChaosError, MissingImageError, NoDockerEngineError
@@ -253,8 +254,12 @@ class DockerRuntime(Runtime):
     def unpause(self, service: str) -> None:
         self._require(service).unpause()
 
-    def kill_all(self) -> None:
-        running = [c for c in self.project_containers() if c.status in ("running", "paused")]
+    def kill_all(self, services: Iterable[str] | None = None) -> None:
+        wanted = None if services is None else set(services)
+        running = [
+            c for c in self.project_containers()
+            if c.status in ("running", "paused") and (wanted is None or c.labels.get(SERVICE_LABEL) in wanted)
+        ]  # fmt: skip
         threads = [threading.Thread(target=c.kill) for c in running]
         for thread in threads:
             thread.start()

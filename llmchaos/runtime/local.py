@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -217,15 +217,16 @@ class LocalRuntime(Runtime):
     def unpause(self, service: str) -> None:
         self._signal_group(service, signal.SIGCONT)
 
-    def kill_all(self) -> None:
+    def kill_all(self, services: Iterable[str] | None = None) -> None:
+        names = [n for n in self._services if services is None or n in set(services)]
         with self._lock:
-            for svc in self._services.values():
-                svc.wanted = False  # the power is off: nothing restarts until up()/restart_all()
-            for name in self._services:
+            for name in names:
+                self._services[name].wanted = False  # the power is off: nothing restarts until started again
+            for name in names:
                 self._signal_group(name, signal.SIGKILL)
-        for svc in self._services.values():
-            if svc.popen is not None:
-                svc.popen.wait()
+        for name in names:
+            if self._services[name].popen is not None:
+                self._services[name].popen.wait()
 
     def logs(self, service: str) -> str:
         path = self.log_dir / f"{service}.log"

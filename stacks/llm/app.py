@@ -4,7 +4,8 @@ Routes:
 - ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic);
 - ``GET /v1/models``; ``GET /health``;
 - ``GET /admin/config``, ``POST /admin/config`` (partial update), ``POST /admin/reset``;
-- ``GET /admin/ledger?since=N&stack=S&task=T``; ``GET /admin/inflight``;
+- ``GET /admin/ledger?since=N&stack=S&task=T``; ``GET /admin/inflight`` (optionally a long
+  poll until the median call in flight reaches a share of its tokens);
   ``POST /admin/cut-inflight`` (an outage reaching the calls already running).
 
 The caller is identified by the ``X-LLMChaos-Stack`` and ``X-LLMChaos-Task`` headers,
@@ -13,6 +14,8 @@ which ``stacks.common.llm_clients`` sends on every call.
 
 from __future__ import annotations
 
+import asyncio
+import statistics
 import time
 from typing import Any
 
@@ -172,7 +175,31 @@ async def cut_inflight(request: Request) -> Response:
 
 
 async def get_inflight(request: Request) -> Response:
-    return JSONResponse({"calls": request.app.state.provider.ledger.inflight()})
+    """The calls in flight. With ``until_progress=P`` (and ``min_inflight=N``, ``timeout_s=T``),
+    a long poll: answers as soon as at least N calls are in flight and their median has
+    produced P of its planned tokens (``"reached": true``), or after T seconds.
+
+    Why in the provider: it sees every token as it leaves, so the condition is checked
+    every 2 ms on its own clock; polling over HTTP from outside would add a poll interval
+    of lag and make the fault's firing point depend on the machine's load.
+    """
+    ledger: Ledger = request.app.state.provider.ledger
+    if "until_progress" not in request.query_params:
+        return JSONResponse({"calls": ledger.inflight()})
+    try:
+        wanted = float(request.query_params["until_progress"])
+        least = int(request.query_params.get("min_inflight", 1))
+        timeout = min(float(request.query_params.get("timeout_s", 1.0)), 60.0)
+    except ValueError:
+        return JSONResponse({"error": "until_progress and timeout_s must be numbers, min_inflight an integer"}, status_code=400)
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = ledger.inflight()
+        if len(calls) >= max(least, 1) and statistics.median(c["progress"] for c in calls) >= wanted:
+            return JSONResponse({"calls": calls, "reached": True})
+        if time.monotonic() >= deadline:
+            return JSONResponse({"calls": calls, "reached": False})
+        await asyncio.sleep(0.002)
 
 
 def create_app(config: ProviderConfig | None = None, ledger: Ledger | None = None) -> Starlette:

@@ -1,0 +1,129 @@
+"""The fault format of a scenario: what breaks, when, for how long, and how it comes back.
+
+A scenario's ``faults`` is a list of these, fired one after the other by the nemesis::
+
+    faults:
+      - action: kill            # kill | stop | pause | kill-all | llm-outage
+        target: backend         # roles or service names (a list: all of them at once)
+        trigger: {progress: 0.5, min_inflight: 5}   # or {after_s: 3}
+        downtime_s: 30          # the seeds' 30 s; the ci profile shortens it
+        recovery: restart       # restart after the downtime, or `policy`: the runtime's
+                                # restart policy (on-failure) brings a crashed service back
+
+Why targets are roles first: the same scenario means the same thing on every stack
+("the datastore" is Redis and PostgreSQL in one, the Temporal server in another), and a
+stack without that role (the MVP has no worker) makes the cell *not applicable*, which the
+results say with the reason instead of silently measuring nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from stacks.compose import ComposeFile
+
+ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")
+
+# what the nemesis records (history ``f``) when it fires each action, and when it recovers
+FIRE_F = {"kill": "kill", "stop": "stop", "pause": "pause", "kill-all": "kill-all", "llm-outage": "llm-fault"}
+RECOVER_F = {"kill": "start", "stop": "start", "pause": "resume-process", "kill-all": "start", "llm-outage": "llm-fault"}
+
+
+class Trigger(BaseModel):
+    """When a fault fires: on generation progress, or a time after the load started.
+
+    ``progress: p`` fires as soon as at least ``min_inflight`` generations are in flight at
+    the provider and their median has produced ``p`` of its planned tokens (read from
+    ``/admin/inflight``): "partway through a generation", whatever the stack's speed.
+    ``timeout_s``: if the trigger is not reached by then (counted from the load's start),
+    the fault never fires and the cell fails, saying so.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    progress: float | None = Field(None, gt=0, lt=1)
+    after_s: float | None = Field(None, ge=0)
+    min_inflight: int = Field(1, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Trigger":
+        if (self.progress is None) == (self.after_s is None):
+            raise ValueError("give exactly one of 'progress' (share of the planned tokens, e.g. 0.5) or 'after_s' (seconds after the load starts)")
+        return self
+
+    def describe(self) -> str:
+        if self.progress is not None:
+            return f"median in-flight generation at {self.progress:.0%} of its tokens (at least {self.min_inflight} in flight)"
+        return f"{self.after_s:g}s after the load started"
+
+
+class Outage(BaseModel):
+    """What the provider does during an ``llm-outage``: new calls answer ``status``; the
+    streams already running are cut (``cut: drop`` the connection, ``error`` a mid-stream
+    error event, ``none`` left to finish)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal[429, 500, 503, 529] = 503
+    cut: Literal["drop", "error", "none"] = "error"
+
+
+class Fault(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["kill", "stop", "pause", "kill-all", "llm-outage"]
+    target: list[str] = Field(default_factory=list)
+    trigger: Trigger
+    downtime_s: float = Field(30.0, ge=0)
+    recovery: Literal["restart", "policy"] = "restart"
+    outage: Outage = Field(default_factory=Outage)
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Fault":
+        if self.action in ("kill", "stop", "pause") and not self.target:
+            raise ValueError(f"action {self.action!r} needs a 'target': a role (backend, worker, datastore, server) or a service name")
+        if self.action in ("kill-all", "llm-outage") and self.target:
+            raise ValueError(f"action {self.action!r} takes no 'target' (kill-all: every service but the LLM provider; llm-outage: the provider)")
+        if self.recovery == "policy" and self.action != "kill":
+            raise ValueError("recovery 'policy' (the restart policy brings a crashed service back) only applies to action 'kill'")
+        return self
+
+    def services(self, compose: ComposeFile) -> list[str]:
+        """The stack's services this fault hits (empty: it does not apply to the stack).
+
+        ``kill-all`` spares the LLM provider: a power cut of our machines does not take
+        OpenAI down, and its ledger is the measurement.
+        """
+        order = compose.start_order()
+        if self.action == "llm-outage":
+            return [s for s in order if compose.services[s].role == "llm"]
+        if self.action == "kill-all":
+            return [s for s in order if compose.services[s].role != "llm"]
+        return [s for s in order if s in self.target or compose.services[s].role in self.target]
+
+    def describe(self) -> str:
+        what = self.action if not self.target else f"{self.action} {'+'.join(self.target)}"
+        back = "its restart policy" if self.recovery == "policy" else f"restart after {self.downtime_s:g}s"
+        return f"{what} when {self.trigger.describe()}; recovery: {back}"
+
+
+def not_applicable(faults: list[Fault], stack: str, compose: ComposeFile) -> str | None:
+    """Why these faults cannot be run on this stack, or None if they can."""
+    for fault in faults:
+        if not fault.services(compose):
+            roles = ", ".join(f"{s} ({compose.services[s].role})" for s in compose.start_order())
+            return f"the {stack} stack has no {' or '.join(fault.target)} to {fault.action}; its services: {roles}"
+    return None
+
+
+def restart_policy(faults: list[Fault]) -> str:
+    """The deployment's restart policy: on-failure if a fault relies on it, else none."""
+    return "on-failure" if any(f.recovery == "policy" for f in faults) else "no"

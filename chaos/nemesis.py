@@ -1,0 +1,224 @@
+"""The nemesis: fires a scenario's faults while the load runs, then brings the stack back.
+
+Jepsen's split: the generator (Locust users) does the work, the nemesis breaks things, and
+both write to the same history, so the checker and the timelines need nothing else. Per
+fault, in order:
+
+1. wait for the trigger: a long poll on the provider's ``/admin/inflight`` answers when the
+   median generation in flight has produced ``progress`` of its planned tokens (what it
+   saw is recorded, so two runs can be compared), or wait ``after_s``;
+2. fire (``invoke`` then ``ok`` of ``kill``/``stop``/``pause``/``kill-all``/``llm-fault``)
+   and start the health probe;
+3. after ``downtime_s``, recover (``start``/``resume-process``/``llm-fault``), or let the
+   restart policy do it (``recovery: policy``);
+4. the probe records until every service is healthy again.
+
+Every value carries ``"fault": i`` and ``"phase": "fire"|"recover"``. ``finish()`` (the load
+ended) lets an unfired fault go, recorded as such; ``abort()`` (Ctrl-C) stops at once and
+leaves the stack to the orchestrator, which takes it down.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from llmchaos.history import HistoryWriter
+from llmchaos.runtime import Runtime
+
+from .faults import FIRE_F, RECOVER_F, Fault
+from .probe import HealthProbe
+
+PROCESS = "nemesis"
+
+
+@dataclass
+class FaultReport:
+    """What happened to one fault (kept in ``cell.json``)."""
+
+    index: int
+    description: str
+    services: list[str]
+    fired: bool = False
+    fired_t: float | None = None
+    observed: dict[str, Any] = field(default_factory=dict)
+    recovered_t: float | None = None  # recovery action done
+    healthy_t: float | None = None  # every service healthy again (the probe)
+    why_not: str | None = None
+
+
+class _Stopped(Exception):
+    """The load ended or the run was interrupted while the nemesis was waiting."""
+
+
+class Nemesis:
+    def __init__(
+        self, runtime: Runtime, faults: list[Fault], history: HistoryWriter, load_t0: float,
+        slice_s: float = 0.5, probe_interval_s: float = 0.1, recovery_timeout_s: float = 180.0,
+    ) -> None:  # fmt: skip
+        self.runtime, self.faults, self.history, self.load_t0 = runtime, faults, history, load_t0
+        self.slice_s, self.probe_interval_s, self.recovery_timeout_s = slice_s, probe_interval_s, recovery_timeout_s
+        self.llm_url = runtime.url(next(s for s in runtime.services() if runtime.compose.services[s].role == "llm"))
+        self.reports = [FaultReport(i, f.describe(), f.services(runtime.compose)) for i, f in enumerate(faults)]
+        self.error: BaseException | None = None
+        self._finish = threading.Event()
+        self._abort = threading.Event()
+        self._probe: HealthProbe | None = None
+        self._thread = threading.Thread(target=self._run, name="nemesis", daemon=True)
+        self._http = httpx.Client(timeout=5.0)
+
+    # -- control, from the orchestrator -------------------------------------------------
+
+    def start(self) -> "Nemesis":
+        self._thread.start()
+        return self
+
+    def finish(self, timeout: float) -> None:
+        """The load is over: fire nothing new, let a recovery in progress complete."""
+        self._finish.set()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.abort()
+
+    def abort(self) -> None:
+        self._abort.set()
+        self._finish.set()
+        if self._probe is not None:
+            self._probe.stop()
+        self._thread.join(10)
+        self._http.close()
+
+    @property
+    def busy(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- the thread -----------------------------------------------------------------------
+
+    def _record(self, type: str, f: str, value: dict[str, Any]) -> float:
+        return self.history.record(PROCESS, type, f, None, value).t
+
+    def _run(self) -> None:
+        try:
+            for fault, report in zip(self.faults, self.reports):
+                try:
+                    report.observed = self._wait_trigger(fault)
+                except _Stopped as stopped:
+                    report.why_not = str(stopped)
+                    self._record("info", FIRE_F[fault.action], {"fault": report.index, "phase": "fire", "fired": False, "why": report.why_not})
+                    return
+                self._fire(fault, report)
+                self._recover(fault, report)
+        except _Stopped:
+            pass  # interrupted mid-recovery: the orchestrator takes the stack down
+        except BaseException as exc:  # handed to the orchestrator, which fails the cell
+            self.error = exc
+        finally:
+            if self._probe is not None:
+                self._probe.stop()
+                self._probe.join(5)
+
+    def _wait(self, seconds: float, abortable_only: bool = False) -> None:
+        stop = self._abort if abortable_only else self._finish
+        if stop.wait(seconds):
+            raise _Stopped("the run was interrupted" if self._abort.is_set() else "the load ended before the trigger was reached")
+
+    def _inflight(self) -> list[dict[str, Any]]:
+        return self._http.get(self.llm_url + "/admin/inflight").json()["calls"]
+
+    def _wait_trigger(self, fault: Fault) -> dict[str, Any]:
+        """Wait for the trigger; the provider long-polls progress itself (every 2 ms, on the
+        tokens it sends), in slices so that the end of the load or Ctrl-C is seen."""
+        trigger = fault.trigger
+        deadline = self.load_t0 + trigger.timeout_s
+        while True:
+            now = time.monotonic()
+            if trigger.after_s is not None and now - self.load_t0 >= trigger.after_s:
+                return _observed(self._inflight(), trigger.progress)
+            if now > deadline:
+                raise _Stopped(f"trigger not reached within {trigger.timeout_s:g}s of the load's start: {trigger.describe()}")
+            if trigger.progress is not None:
+                params = {"until_progress": trigger.progress, "min_inflight": trigger.min_inflight, "timeout_s": self.slice_s}
+                answer = self._http.get(self.llm_url + "/admin/inflight", params=params).json()
+                if answer["reached"]:
+                    return _observed(answer["calls"], trigger.progress)
+                self._wait(0)
+            else:
+                self._wait(min(self.slice_s, self.load_t0 + trigger.after_s - now))
+
+    def _fire(self, fault: Fault, report: FaultReport) -> None:
+        f, services = FIRE_F[fault.action], report.services
+        base = {"fault": report.index, "action": fault.action, "services": services}
+        report.fired_t = self._record("invoke", f, {**base, "phase": "fire", "trigger": report.observed})
+        report.fired = True
+        started = time.monotonic()
+        if fault.action == "kill":
+            for service in services:
+                self.runtime.kill(service)
+        elif fault.action == "stop":
+            for service in services:
+                self.runtime.stop(service)
+        elif fault.action == "pause":
+            for service in services:
+                self.runtime.pause(service)
+        elif fault.action == "kill-all":
+            self.runtime.kill_all(services)
+        else:
+            self._outage_begins(fault)
+        self._record("ok", f, {**base, "phase": "fire", "took_s": round(time.monotonic() - started, 4)})
+        self._probe = HealthProbe(self.runtime, self.history, report.index, self.probe_interval_s).start()
+
+    def _outage_begins(self, fault: Fault) -> None:
+        self._normal_faults = self._http.get(self.llm_url + "/admin/config").json()["faults"]
+        rule = {"action": "error", "status": fault.outage.status}
+        self._http.post(self.llm_url + "/admin/config", json={"faults": [*self._normal_faults, rule]}).raise_for_status()
+        if fault.outage.cut != "none":
+            self._http.post(self.llm_url + "/admin/cut-inflight", json={"mode": fault.outage.cut}).raise_for_status()
+
+    def _recover(self, fault: Fault, report: FaultReport) -> None:
+        assert self._probe is not None
+        f, base = RECOVER_F[fault.action], {"fault": report.index, "action": fault.action, "services": report.services, "phase": "recover"}
+        if fault.recovery == "restart":
+            self._wait(fault.downtime_s, abortable_only=True)  # the outage lasts, whether or not users are still there
+            self._record("invoke", f, base)
+            started = time.monotonic()
+            if fault.action in ("kill", "stop"):
+                for service in report.services:
+                    self.runtime.start(service)
+            elif fault.action == "pause":
+                for service in report.services:
+                    self.runtime.unpause(service)
+            elif fault.action == "kill-all":
+                self.runtime.restart_all(self.recovery_timeout_s)
+            else:
+                self._http.post(self.llm_url + "/admin/config", json={"faults": self._normal_faults}).raise_for_status()
+            report.recovered_t = self._record("ok", f, {**base, "took_s": round(time.monotonic() - started, 4)})
+        else:
+            report.recovered_t = report.fired_t  # the restart policy acts by itself, at once
+        self._probe.recovery_done.set()
+        deadline = time.monotonic() + self.recovery_timeout_s
+        while self._probe.recovered_t is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fault {report.index} ({report.description}): the stack was not healthy {self.recovery_timeout_s:g}s after recovery")
+            self._wait(0.05, abortable_only=True)
+        report.healthy_t = self._probe.recovered_t
+        self._probe.join(5)
+        self._probe = None
+
+
+def _observed(calls: list[dict[str, Any]], wanted: float | None) -> dict[str, Any]:
+    """What the nemesis saw when it fired: enough to compare two runs' trigger points."""
+    progresses = [c["progress"] for c in calls]
+    return {
+        "wanted_progress": wanted,
+        "inflight": len(calls),
+        "median_progress": statistics.median(progresses) if progresses else None,
+        "calls": [
+            {k: c[k] for k in ("call_id", "task_id", "tokens_sent", "planned_tokens", "progress")}
+            for c in sorted(calls, key=lambda c: c["call_id"])[:100]
+        ],
+    }

@@ -1,0 +1,1 @@
+"""The comparison report: matrix, guarantees and claims, figures, CI regression (``llmchaos report``)."""

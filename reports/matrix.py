@@ -1,0 +1,169 @@
+"""The comparison matrix of a run directory: every cell measured with ``llmchaos.metrics``.
+
+Reads ``run.json`` and each ``STACK/SCENARIO/REP/`` (``cell.json``, ``history.jsonl``,
+``ledger.jsonl``), measures each repetition with the pure functions of
+``llmchaos.metrics``, and pools the repetitions of a stack x scenario into one matrix cell
+(DESIGN.md's schema): counts and money are summed, the data loss is pooled over the
+expected characters of every request, latency percentiles are taken over every request,
+and recovery times are the median over the repetitions. Notebooks and the report load a
+run through ``load_run`` and nothing else, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmchaos.checker import RequestResult, expectation, request_results
+from llmchaos.errors import BadInputError
+from llmchaos.history import Event, read_history
+from llmchaos.metrics import cell_metrics, cost, faults_of, latency, recovery_times
+
+RECOVERY_KEYS = ("health", "first_ok", "inflight_resume", "inflight_complete")
+
+
+@dataclass
+class Repetition:
+    """One measured cell of the run directory, with what the report needs to draw it."""
+
+    stack: str
+    scenario: str
+    repetition: int
+    status: str
+    settings: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    results: list[RequestResult] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Run:
+    directory: Path
+    record: dict[str, Any]
+    repetitions: list[Repetition]
+
+    def cells(self, stack: str, scenario: str) -> list[Repetition]:
+        return [r for r in self.repetitions if r.stack == stack and r.scenario == scenario]
+
+    @property
+    def stacks(self) -> list[str]:
+        return list(dict.fromkeys(r.stack for r in self.repetitions))
+
+    @property
+    def scenarios(self) -> list[str]:
+        return list(dict.fromkeys(r.scenario for r in self.repetitions))
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def load_run(directory: Path) -> Run:
+    """Every cell of a run directory, measured (``BadInputError`` if it is not one)."""
+    directory = Path(directory)
+    run_file = directory / "run.json"
+    if not run_file.is_file():
+        raise BadInputError(f"{directory} is not a run directory (no run.json): give the --out of an `llmchaos run`")
+    record = json.loads(run_file.read_text())
+    repetitions: list[Repetition] = []
+    for cell_file in sorted(directory.glob("*/*/*/cell.json")):
+        settings = json.loads(cell_file.read_text())
+        rep = Repetition(settings["stack"], settings["scenario"], int(settings["repetition"]), settings["status"], settings)
+        if rep.status == "complete":
+            folder = cell_file.parent
+            rep.events = read_history(folder / "history.jsonl")
+            rep.ledger = _jsonl(folder / "ledger.jsonl")
+            expect = expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"])
+            rep.results = request_results(rep.events, expect)
+            rep.metrics = cell_metrics(rep.events, rep.ledger, expect)
+        repetitions.append(rep)
+    if not repetitions:
+        raise BadInputError(f"{directory} has no cell yet: run `llmchaos run --out {directory}` first")
+    plan = record.get("plan", {})
+    order_s, order_c = plan.get("stacks") or [], [Path(s).stem for s in plan.get("scenarios") or []]
+    repetitions.sort(key=lambda r: (_index(order_s, r.stack), _index(order_c, r.scenario), r.repetition))
+    return Run(directory, record, repetitions)
+
+
+def _index(order: list[str], name: str) -> int:
+    return order.index(name) if name in order else len(order)
+
+
+def verdict(cell: dict[str, Any]) -> str:
+    """``ok``: every accepted request shown complete and correct; ``failed``: some requests
+    the stack itself declared failed, nothing silently lost; ``loss``: a request lost,
+    truncated, duplicated or corrupt, or text a user had seen taken back."""
+    outcomes = cell["outcomes"]
+    if any(outcomes[k] for k in ("lost", "truncated", "duplicated", "corrupt")) or cell["acknowledged_loss_chunks"]:
+        return "loss"
+    if outcomes["failed"] or outcomes["rejected"]:
+        return "failed"
+    return "ok"
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 6) if present else None
+
+
+def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, Any]:
+    """One matrix cell from the repetitions of a stack x scenario."""
+    cell: dict[str, Any] = {"stack": stack, "scenario": scenario, "repetitions": len(reps)}
+    done = [r for r in reps if r.status == "complete"]
+    if not done:
+        statuses = sorted({r.status for r in reps})
+        cell["verdict"] = "not applicable" if statuses == ["not_applicable"] else "error"
+        cell["reason"] = reps[0].settings.get("reason") or (reps[0].settings.get("error") or "").strip().splitlines()[-1:] or [statuses[0]]
+        if isinstance(cell["reason"], list):
+            cell["reason"] = cell["reason"][0]
+        return cell
+    results = [x for r in done for x in r.results]
+    ledger = [x for r in done for x in r.ledger]
+    events = [e for r in done for e in r.events]
+    accepted = [x for x in results if x.outcome != "rejected"]
+    expected = sum(len(x.expected) for x in accepted)
+    delivered = sum(x.delivered_chars for x in accepted)
+    outcomes = {k: sum(r.metrics["outcomes"][k] for r in done) for k in done[0].metrics["outcomes"]}
+    cell.update(
+        tasks_submitted=sum(r.metrics["tasks_submitted"] for r in done),
+        tasks_accepted=len(accepted),
+        tasks_correct=outcomes["correct"],
+        tasks_lost=outcomes["lost"],
+        outcomes=outcomes,
+        data_loss_pct=round(100.0 * (expected - delivered) / expected, 6) if expected else 0.0,
+        duplicate_chunks=sum(r.metrics["duplicate_chunks"] for r in done),
+        acknowledged_loss_chunks=sum(r.metrics["acknowledged_loss_chunks"] for r in done),
+    )
+    per_rep = [[recovery_times(f, r.results, r.events) for f in faults_of(r.events)] for r in done]
+    first = [times[0] for times in per_rep if times]
+    cell["recovery_s"] = {k: _median([t[k] for t in first]) for k in RECOVERY_KEYS} if first else None
+    cell.update(cost(results, ledger, events))
+    cell.update(latency(results))
+    cell["verdict"] = verdict(cell)
+    if len(done) < len(reps):
+        cell["incomplete_repetitions"] = len(reps) - len(done)
+    return cell
+
+
+def build_matrix(run: Run) -> dict[str, Any]:
+    """``matrix.json`` (DESIGN.md): the run, one cell per stack x scenario, the guarantees and claims."""
+    from .claims import claims, guarantees
+
+    cells = [pooled_cell(stack, scenario, run.cells(stack, scenario)) for stack in run.stacks for scenario in run.scenarios if run.cells(stack, scenario)]
+    plan = run.record.get("plan", {})
+    return {
+        "run": {
+            "directory": str(run.directory), "profile": plan.get("profile"), "runtime": plan.get("runtime"), "seed": plan.get("seed"),
+            "repeat": plan.get("repeat"), "started": run.record.get("started"), "finished": run.record.get("finished"),
+            "versions": run.record.get("versions", {}),
+        },  # fmt: skip
+        "cells": cells,
+        "guarantees": guarantees(cells),
+        "claims": claims(cells),
+    }

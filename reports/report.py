@@ -1,0 +1,58 @@
+"""``llmchaos report RUN_DIR``: matrix.json, matrix.md, report.html and figures/*.png.
+
+Everything is computed from the run directory by ``reports.matrix.load_run`` (the same
+functions the notebooks use), then written next to the cells. With a baseline, the
+regressions are part of the matrix and of both renderings, and the caller exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import figures
+from .matrix import build_matrix, load_run
+from .regression import Regression, baseline_from, compare, load_baseline
+from .render import markdown, report_html
+
+
+@dataclass
+class Written:
+    directory: Path
+    files: list[Path] = field(default_factory=list)
+    regressions: list[Regression] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def write_report(directory: Path, baseline: Path | None = None, write_baseline: Path | None = None) -> Written:
+    run = load_run(directory)
+    matrix = build_matrix(run)
+    out = Written(Path(directory))
+    if baseline is not None:
+        out.regressions, out.missing = compare(matrix, load_baseline(baseline))
+        matrix["regressions"] = {"baseline": str(baseline), "found": [asdict(r) for r in out.regressions], "not_in_run": out.missing}
+    stacks, scenarios = run.stacks, run.scenarios
+    drawn: list[tuple[str, str, bytes]] = []
+    for scenario in scenarios:
+        fig = figures.timeline(run, scenario)
+        if fig is not None:
+            drawn.append((f"timeline-{scenario}", f"{scenario}: chunks per second across all users; fault to health shaded", figures.png(fig)))
+    drawn.append(("data-loss", "Data loss per stack and scenario", figures.png(figures.data_loss(matrix, stacks, scenarios))))
+    drawn.append(("cost", "LLM cost per stack and scenario, useful and wasted", figures.png(figures.cost(matrix, stacks, scenarios))))
+    drawn.append(("latency", "TTFT and end-to-end latency of correct requests", figures.png(figures.latency(run, stacks, scenarios))))
+    for name, _, data in drawn:
+        path = out.directory / "figures" / f"{name}.png"
+        figures.save(data, path)
+        out.files.append(path)
+    for name, text in (
+        ("matrix.json", json.dumps(matrix, indent=2, ensure_ascii=False, default=str)),
+        ("matrix.md", markdown(matrix)),
+        ("report.html", report_html(matrix, drawn)),
+    ):
+        (out.directory / name).write_text(text, encoding="utf-8")
+        out.files.append(out.directory / name)
+    if write_baseline is not None:
+        Path(write_baseline).write_text(json.dumps(baseline_from(matrix), indent=2, ensure_ascii=False, default=str) + "\n")
+        out.files.append(Path(write_baseline))
+    return out

@@ -1,0 +1,141 @@
+"""The nemesis and the orchestrator under faults: real stacks, real Locust, real crashes.
+
+What must hold: a fault fires at the same generation progress in two runs with the same
+seed; the probe records health from the fault to full recovery; the MVP loses the tasks it
+was generating when its API crashes (the seeds' prediction); a fault that does not apply
+to a stack is recorded as such; a fault that never fires fails the cell without losing
+what was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from chaos.faults import Fault, not_applicable, restart_policy
+from chaos.orchestrator import Orchestrator, Plan
+from chaos.scenario import load_scenario
+from llmchaos.errors import BadInputError
+from llmchaos.history import read_history
+from stacks.spec import load_stack
+
+# a short fault scenario: 6 users at once, 100-token answers, the API frozen halfway for 1 s
+PAUSE = """
+name: small-pause
+description: the API frozen halfway through, briefly
+seed: 11
+load: {users: 6, spawn_rate: 6, tasks_per_user: 1, think_time_s: 0.1, task_timeout_s: 60, stall_timeout_s: 20}
+provider: {ttft_ms: 200, itl_ms: 20, output_tokens: 100}
+faults:
+  - action: pause
+    target: backend
+    trigger: {progress: 0.5, min_inflight: 6}
+    downtime_s: 1
+"""
+
+
+def cell(out: Path, stack: str, scenario: str) -> dict:
+    return json.loads((out / stack / scenario / "0" / "cell.json").read_text())
+
+
+def test_a_fault_needs_a_target_and_a_valid_trigger():
+    with pytest.raises(ValueError, match="needs a 'target'"):
+        Fault.model_validate({"action": "kill", "trigger": {"progress": 0.5}})
+    with pytest.raises(ValueError, match="exactly one of 'progress'"):
+        Fault.model_validate({"action": "kill", "target": "backend", "trigger": {"progress": 0.5, "after_s": 2}})
+    with pytest.raises(ValueError, match="exactly one of 'progress'"):
+        Fault.model_validate({"action": "kill", "target": "backend", "trigger": {}})
+    with pytest.raises(ValueError, match="takes no 'target'"):
+        Fault.model_validate({"action": "kill-all", "target": "backend", "trigger": {"after_s": 1}})
+    with pytest.raises(ValueError, match="only applies to action 'kill'"):
+        Fault.model_validate({"action": "pause", "target": "backend", "trigger": {"after_s": 1}, "recovery": "policy"})
+
+
+def test_a_bad_fault_in_a_scenario_file_names_the_file_and_the_field(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ndescription: y\nfaults:\n  - action: explode\n    target: backend\n    trigger: {after_s: 1}\n")
+    with pytest.raises(BadInputError) as caught:
+        load_scenario(str(path))
+    assert str(path) in str(caught.value) and "faults.0.action" in str(caught.value) and "'kill'" in str(caught.value)
+
+
+def test_the_ci_profile_shortens_the_seeds_downtime_and_keeps_the_rest_of_the_fault():
+    seed, ci = load_scenario("backend-kill", "seed"), load_scenario("backend-kill", "ci")
+    assert (seed.faults[0].downtime_s, ci.faults[0].downtime_s) == (30, 3)
+    assert ci.faults[0].target == seed.faults[0].target == ["backend"] and ci.faults[0].trigger.progress == 0.5
+
+
+def test_targets_are_roles_and_a_stack_without_the_role_is_not_applicable():
+    mvp, redis, temporal = (load_stack(s).compose() for s in ("mvp", "redis", "temporal"))
+    datastore = load_scenario("datastore-kill").faults
+    assert datastore[0].services(redis) == ["redis", "postgres"] and datastore[0].services(temporal) == ["temporal"]
+    assert not_applicable(datastore, "mvp", mvp) == "the mvp stack has no datastore or server to kill; its services: llm (llm), backend (backend)"
+    assert "no worker" in not_applicable(load_scenario("worker-kill").faults, "redis", redis)
+    assert not_applicable(load_scenario("worker-kill").faults, "temporal", temporal) is None
+    host = load_scenario("host-kill").faults[0]
+    assert "llm" not in host.services(temporal) and set(host.services(temporal)) == {"temporal", "worker", "backend"}
+    assert restart_policy(load_scenario("worker-kill").faults) == "on-failure" and restart_policy(datastore) == "no"
+
+
+def _fired_at(out: Path) -> tuple[float, list[dict]]:
+    """The median tokens the generations in flight had produced when the fault fired."""
+    [report] = cell(out, "mvp", "small-pause")["faults"]
+    calls = report["observed"]["calls"]
+    return statistics.median(c["tokens_sent"] for c in calls), calls
+
+
+def test_the_same_seed_fires_the_fault_at_the_same_progress_and_the_probe_sees_recovery(traversable_tmp):
+    scenario = traversable_tmp / "small-pause.yaml"
+    scenario.write_text(PAUSE)
+    runs = []
+    for name in ("first", "second"):
+        out = traversable_tmp / name
+        [done] = Orchestrator(Plan(["mvp"], [str(scenario)], out, runtime="local", seed=3)).run()
+        assert done.status == "complete", done.error
+        assert done.summary["correct"] == 6, "a frozen API delivers everything once thawed"
+        runs.append(out)
+    (first, calls), (second, _) = _fired_at(runs[0]), _fired_at(runs[1])
+    assert all(c["planned_tokens"] == 100 for c in calls) and len(calls) == 6
+    # the MVP saves each streamed delta as a chunk: one chunk is one token
+    assert 50 <= first <= 51 and abs(first - second) <= 1, (first, second)
+
+    events = read_history(runs[0] / "mvp" / "small-pause" / "0" / "history.jsonl")
+    nemesis = [(e.type, e.f, e.value["phase"]) for e in events if e.process == "nemesis"]
+    assert nemesis == [("invoke", "pause", "fire"), ("ok", "pause", "fire"), ("invoke", "resume-process", "recover"), ("ok", "resume-process", "recover")]
+    fired = next(e.t for e in events if e.process == "nemesis")
+    thawed = [e.t for e in events if e.process == "nemesis"][-1]
+    probe = [e for e in events if e.process == "probe"]
+    assert probe[0].value["services"] == {"llm": True, "backend": False}
+    assert probe[-1].value["recovered"] is True and probe[-1].t > thawed
+    gaps = [b.t - a.t for a, b in zip(probe, probe[1:])]
+    assert len(probe) >= 9 and statistics.median(gaps) < 0.2, "one line about every 100 ms from the fault to recovery"
+    assert fired < probe[0].t < fired + 0.5
+
+
+def test_the_mvp_loses_the_tasks_in_flight_when_its_api_crashes(traversable_tmp):
+    out = traversable_tmp / "run"
+    kill, worker = Orchestrator(Plan(["mvp"], ["backend-kill", "worker-kill"], out, runtime="local")).run()
+    assert kill.status == "complete", kill.error
+    assert kill.summary["lost"] >= 5 and kill.summary["data_loss_pct"] > 0, kill.summary
+    assert kill.summary["correct"] >= 10, "the second round, after the restart, is served"
+    [report] = cell(out, "mvp", "backend-kill")["faults"]
+    assert report["fired"] and report["services"] == ["backend"] and report["healthy_t"] > report["recovered_t"] > report["fired_t"]
+    assert worker.status == "not_applicable"
+    recorded = cell(out, "mvp", "worker-kill")
+    assert recorded["status"] == "not_applicable" and "no worker" in recorded["reason"]
+    assert not (out / "mvp" / "worker-kill" / "0" / "history.jsonl").exists(), "nothing was deployed"
+
+
+def test_a_fault_that_never_fires_fails_the_cell_and_keeps_what_was_measured(traversable_tmp):
+    scenario = traversable_tmp / "never.yaml"
+    scenario.write_text(PAUSE.replace("small-pause", "never").replace("min_inflight: 6", "min_inflight: 50"))
+    out = traversable_tmp / "run"
+    [done] = Orchestrator(Plan(["mvp"], [str(scenario)], out, runtime="local")).run()
+    assert done.status == "failed" and "never fired" in done.error and "the load ended before the trigger" in done.error
+    files = out / "mvp" / "never" / "0"
+    assert len((files / "ledger.jsonl").read_text().splitlines()) == 6, "the ledger was collected anyway"
+    assert (files / "logs" / "backend.log").exists() and (files / "history.jsonl").stat().st_size > 0
+    assert [e.value["fired"] for e in read_history(files / "history.jsonl") if e.process == "nemesis"] == [False]
