@@ -32,11 +32,15 @@ RECOVER_F = {"kill": "start", "stop": "start", "pause": "resume-process", "kill-
 
 
 class Trigger(BaseModel):
-    """When a fault fires: on generation progress, or a time after the load started.
+    """When a fault fires: on generation progress, on what users were shown, or on time.
 
     ``progress: p`` fires as soon as at least ``min_inflight`` generations are in flight at
     the provider and their median has produced ``p`` of its planned tokens (read from
     ``/admin/inflight``): "partway through a generation", whatever the stack's speed.
+    ``shown: p`` fires when at least ``min_inflight`` requests are in flight and their
+    median page shows ``p`` of the expected answer (read from the history): the seeds'
+    "crash at chunk 50 of 100", which for Temporal falls after the LLM call, while the
+    answer is being saved chunk by chunk. ``after_s``: seconds after the load started.
     ``timeout_s``: if the trigger is not reached by then (counted from the load's start),
     the fault never fires and the cell fails, saying so.
     """
@@ -44,19 +48,25 @@ class Trigger(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     progress: float | None = Field(None, gt=0, lt=1)
+    shown: float | None = Field(None, gt=0, lt=1)
     after_s: float | None = Field(None, ge=0)
     min_inflight: int = Field(1, ge=1)
     timeout_s: float = Field(120.0, gt=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Trigger":
-        if (self.progress is None) == (self.after_s is None):
-            raise ValueError("give exactly one of 'progress' (share of the planned tokens, e.g. 0.5) or 'after_s' (seconds after the load starts)")
+        if sum(x is not None for x in (self.progress, self.shown, self.after_s)) != 1:
+            raise ValueError(
+                "give exactly one of 'progress' (share of the planned tokens, e.g. 0.5), 'shown' (share of the answer "
+                "users were shown) or 'after_s' (seconds after the load starts)"
+            )
         return self
 
     def describe(self) -> str:
         if self.progress is not None:
             return f"median in-flight generation at {self.progress:.0%} of its tokens (at least {self.min_inflight} in flight)"
+        if self.shown is not None:
+            return f"median request in flight shown {self.shown:.0%} of its answer (at least {self.min_inflight} in flight)"
         return f"{self.after_s:g}s after the load started"
 
 

@@ -5,8 +5,10 @@ both write to the same history, so the checker and the timelines need nothing el
 fault, in order:
 
 1. wait for the trigger: a long poll on the provider's ``/admin/inflight`` answers when the
-   median generation in flight has produced ``progress`` of its planned tokens (what it
-   saw is recorded, so two runs can be compared), or wait ``after_s``;
+   median generation in flight has produced ``progress`` of its planned tokens; or the
+   history so far, read by the checker, shows the median request in flight ``shown`` a
+   share of its answer; or ``after_s`` passes (what it saw is recorded, so two runs can be
+   compared);
 2. fire (``invoke`` then ``ok`` of ``kill``/``stop``/``pause``/``kill-all``/``llm-fault``)
    and start the health probe;
 3. after ``downtime_s``, recover (``start``/``resume-process``/``llm-fault``), or let the
@@ -28,7 +30,8 @@ from typing import Any
 
 import httpx
 
-from llmchaos.history import HistoryWriter
+from llmchaos.checker import ExpectFn, request_results
+from llmchaos.history import Event, HistoryTail, HistoryWriter
 from llmchaos.runtime import Runtime
 
 from .faults import FIRE_F, RECOVER_F, Fault
@@ -59,10 +62,13 @@ class _Stopped(Exception):
 class Nemesis:
     def __init__(
         self, runtime: Runtime, faults: list[Fault], history: HistoryWriter, load_t0: float,
-        slice_s: float = 0.5, probe_interval_s: float = 0.1, recovery_timeout_s: float = 180.0,
+        expect: ExpectFn | None = None, slice_s: float = 0.5, poll_s: float = 0.02, probe_interval_s: float = 0.1,
+        recovery_timeout_s: float = 180.0,
     ) -> None:  # fmt: skip
-        self.runtime, self.faults, self.history, self.load_t0 = runtime, faults, history, load_t0
-        self.slice_s, self.probe_interval_s, self.recovery_timeout_s = slice_s, probe_interval_s, recovery_timeout_s
+        self.runtime, self.faults, self.history, self.load_t0, self.expect = runtime, faults, history, load_t0, expect
+        self.slice_s, self.poll_s, self.probe_interval_s, self.recovery_timeout_s = slice_s, poll_s, probe_interval_s, recovery_timeout_s
+        self._reader = HistoryTail(history.path)
+        self._events: list[Event] = []
         self.llm_url = runtime.url(next(s for s in runtime.services() if runtime.compose.services[s].role == "llm"))
         self.reports = [FaultReport(i, f.describe(), f.services(runtime.compose)) for i, f in enumerate(faults)]
         self.error: BaseException | None = None
@@ -141,7 +147,12 @@ class Nemesis:
                 return _observed(self._inflight(), trigger.progress)
             if now > deadline:
                 raise _Stopped(f"trigger not reached within {trigger.timeout_s:g}s of the load's start: {trigger.describe()}")
-            if trigger.progress is not None:
+            if trigger.shown is not None:
+                observed = self._shown(trigger.shown, trigger.min_inflight)
+                if observed is not None:
+                    return observed
+                self._wait(self.poll_s)
+            elif trigger.progress is not None:
                 params = {"until_progress": trigger.progress, "min_inflight": trigger.min_inflight, "timeout_s": self.slice_s}
                 answer = self._http.get(self.llm_url + "/admin/inflight", params=params).json()
                 if answer["reached"]:
@@ -149,6 +160,24 @@ class Nemesis:
                 self._wait(0)
             else:
                 self._wait(min(self.slice_s, self.load_t0 + trigger.after_s - now))
+
+    def _shown(self, wanted: float, least: int) -> dict[str, Any] | None:
+        """The users' pages, as the checker reads them from the history so far: fire when the
+        median request in flight shows ``wanted`` of its expected answer."""
+        assert self.expect is not None, "a 'shown' trigger needs the expected answers"
+        self._events.extend(self._reader.new_events())
+        inflight = [r for r in request_results(self._events, self.expect) if r.tasks and r.ended_t is None and r.expected]
+        shares = [len(r.final.text) / len(r.expected) if r.final else 0.0 for r in inflight]
+        if len(inflight) < least or statistics.median(shares) < wanted:
+            return None
+        return {
+            "wanted_shown": wanted,
+            "inflight": len(inflight),
+            "median_shown": statistics.median(shares),
+            "requests": [{"request": r.request, "task_id": r.tasks[-1], "shown_chars": len(r.final.text) if r.final else 0,
+                          "expected_chars": len(r.expected)} for r in inflight[:100]],
+            "calls": [],  # what the provider had in flight: see the ledger
+        }  # fmt: skip
 
     def _fire(self, fault: Fault, report: FaultReport) -> None:
         f, services = FIRE_F[fault.action], report.services

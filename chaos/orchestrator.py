@@ -42,7 +42,7 @@ from rich.table import Table
 
 from llmchaos.checker import expectation, request_results, summarize
 from llmchaos.errors import BadInputError
-from llmchaos.history import HistoryWriter, read_history
+from llmchaos.history import HistoryTail, HistoryWriter, read_history
 from llmchaos.ports import free_port
 from llmchaos.runtime import Runtime, make_runtime
 from loadtests.adapters import APIClient, adapter_for
@@ -110,16 +110,10 @@ class _Counter:
     """How many requests of a cell have ended, read incrementally from its history."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.offset, self.done = path, 0, 0
+        self.tail, self.done = HistoryTail(path), 0
 
     def update(self) -> int:
-        if self.path.exists():
-            with self.path.open("rb") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            self.offset += len(complete)
-            self.done += complete.count(b'"f":"status"')
+        self.done += sum(e.f == "status" for e in self.tail.new_events())
         return self.done
 
 
@@ -215,7 +209,7 @@ class Orchestrator:
             counter = _Counter(history)
             writer = HistoryWriter(history, cell.stack, t0)
             if scenario.faults:
-                nemesis = Nemesis(runtime, scenario.faults, writer, t0).start()
+                nemesis = Nemesis(runtime, scenario.faults, writer, t0, expect=expectation(scenario.provider.output_tokens, seed)).start()
 
             def tick(_: float) -> None:
                 progress.update(task, completed=counter.update(), description=f"{cell.label}: {_phase(nemesis)}")

@@ -91,7 +91,10 @@ def _describe(exc: ValidationError) -> str:
 
 
 # the catalogue's reading order: no fault first, then faults from the API outwards
-CATALOGUE = ("baseline", "f5-refresh", "cache-repeat", "backend-kill", "backend-pause", "worker-kill", "datastore-kill", "host-kill", "llm-outage")
+CATALOGUE = (
+    "baseline", "f5-refresh", "cache-repeat", "backend-kill", "backend-pause", "worker-kill", "worker-kill-saving",
+    "datastore-kill", "host-kill", "llm-outage",
+)  # fmt: skip
 
 
 def known_scenarios() -> list[str]:

@@ -133,6 +133,29 @@ def iter_history(path: Path) -> Iterator[Event]:
             yield _check(raw, f"{path}:{number}")
 
 
+class HistoryTail:
+    """The complete lines appended to a history since the last call (a live reader: the
+    nemesis watches what users were shown while they are being shown it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def new_events(self) -> list[Event]:
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        events = []
+        for line in complete.decode("utf-8").splitlines():
+            self.lines += 1
+            if line.strip():
+                events.append(_check(json.loads(line), f"{self.path}:{self.lines}"))
+        return events
+
+
 def read_history(path: Path) -> list[Event]:
     """All events, ordered by time (writers from several processes append nearly in order)."""
     return sorted(iter_history(path), key=lambda e: e.t)

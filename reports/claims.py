@@ -17,7 +17,7 @@ from typing import Any
 A = "architecture-of-the-3-solutions.md"
 V = "visual-comparison-of-the-3-architectures.md"
 TABLE = f"{A}, « Guarantees (Garanties) »"
-CRASHES = ("backend-kill", "worker-kill", "datastore-kill", "host-kill")
+CRASHES = ("backend-kill", "worker-kill", "worker-kill-saving", "datastore-kill", "host-kill")
 
 # the seeds' table as written; blank cells (their symbol lost from the file) read as "no (blank)"
 CLAIMED = {
@@ -196,7 +196,8 @@ CLAIMS: list[tuple[str, str, str, Rule]] = [
     ("mvp-backend-crash-loses", "A backend crash loses the MVP's generation in progress", f"{V}, « Scénario: Génération de 100 chunks (5 minutes) »", _loses("mvp", "backend-kill")),
     ("redis-backend-crash-loses-generation", "A backend crash loses the Redis stack's generation in progress", f"{V}, « Scénario: Génération de 100 chunks (5 minutes) »", _loses("redis", "backend-kill")),
     ("redis-backend-crash-keeps-chunks", "Chunks already in PostgreSQL survive a backend crash", f"{A}, « Flux après F5 (avec PostgreSQL) »", _keeps_chunks("redis", "backend-kill")),
-    ("temporal-worker-crash", "After a worker crash Temporal resumes with zero loss and no re-generation", f"{A}, « Crash Recovery - LE SCÉNARIO CLÉ »", _temporal_survives(("worker-kill",), True)),
+    ("temporal-worker-crash-while-saving", "A worker crash while the answer is saved chunk by chunk: Temporal resumes at the next chunk, zero loss, no re-generation", f"{A}, « Crash Recovery - LE SCÉNARIO CLÉ »", _temporal_survives(("worker-kill-saving",), True)),
+    ("temporal-worker-crash-mid-generation", "A worker crash during the LLM call: Temporal survives it with zero loss and no re-generation", TABLE, _temporal_survives(("worker-kill",), True)),
     ("temporal-any-crash", "Temporal survives any crash (worker, backend, database) with zero loss and no re-generation", f"{V}, « Scénario: Génération de 100 chunks (5 minutes) »", _temporal_survives(CRASHES, True)),
     ("power-cut-mvp-loses", "A power cut loses the MVP's task in progress", f"{V}, « Situation: Tout crash en même temps »", _loses("mvp", "host-kill")),
     ("power-cut-redis-loses", "A power cut leaves the Redis stack's task stuck 'running'", f"{V}, « Situation: Tout crash en même temps »", _loses("redis", "host-kill")),

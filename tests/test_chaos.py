@@ -139,3 +139,17 @@ def test_a_fault_that_never_fires_fails_the_cell_and_keeps_what_was_measured(tra
     assert len((files / "ledger.jsonl").read_text().splitlines()) == 6, "the ledger was collected anyway"
     assert (files / "logs" / "backend.log").exists() and (files / "history.jsonl").stat().st_size > 0
     assert [e.value["fired"] for e in read_history(files / "history.jsonl") if e.process == "nemesis"] == [False]
+
+
+def test_a_shown_trigger_fires_when_the_users_pages_show_that_share_of_their_answers(traversable_tmp):
+    scenario = traversable_tmp / "shown.yaml"
+    scenario.write_text(PAUSE.replace("small-pause", "shown").replace("progress: 0.5", "shown: 0.5"))
+    out = traversable_tmp / "run"
+    [done] = Orchestrator(Plan(["mvp"], [str(scenario)], out, runtime="local")).run()
+    assert done.status == "complete", done.error
+    [report] = cell(out, "mvp", "shown")["faults"]
+    observed = report["observed"]
+    shares = sorted(r["shown_chars"] / r["expected_chars"] for r in observed["requests"])
+    assert observed["inflight"] == 6 and observed["median_shown"] == statistics.median(shares)
+    # users poll every 0.2 s, about 10 tokens of 100 at this speed: the trigger sees each page as it is shown
+    assert 0.5 <= observed["median_shown"] <= 0.7, observed["median_shown"]

@@ -72,3 +72,22 @@ def test_many_processes_append_whole_lines(tmp_path):
     assert len(events) == 800
     for p in range(4):
         assert sorted(e.value["i"] for e in events if e.process == f"client-{p}") == list(range(200))
+
+
+def test_a_tail_returns_each_complete_line_once_and_waits_for_a_half_written_one(tmp_path):
+    from llmchaos.history import HistoryTail
+
+    path = tmp_path / "h.jsonl"
+    tail = HistoryTail(path)
+    assert tail.new_events() == []
+    with HistoryWriter(path, "mvp", t0=0.0) as writer:
+        writer.record("client-0", "invoke", "submit", None, {"request": "r"})
+        assert [e.f for e in tail.new_events()] == ["submit"]
+        writer.record("client-0", "ok", "status", "t", {"request": "r"})
+    line = path.read_text().splitlines()[-1]
+    with path.open("a") as f:
+        f.write(line[:20])  # a writer caught mid-line
+    assert [e.f for e in tail.new_events()] == ["status"]
+    with path.open("a") as f:
+        f.write(line[20:] + "\n")
+    assert [e.f for e in tail.new_events()] == ["status"] and tail.new_events() == []
