@@ -24,11 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from stacks.compose import ComposeFile
 
-ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")
-
-# what the nemesis records (history ``f``) when it fires each action, and when it recovers
-FIRE_F = {"kill": "kill", "stop": "stop", "pause": "pause", "kill-all": "kill-all", "llm-outage": "llm-fault"}
-RECOVER_F = {"kill": "start", "stop": "start", "pause": "resume-process", "kill-all": "start", "llm-outage": "llm-fault"}
+ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")  # what each does: ``chaos.kinds.KINDS``
 
 
 class Trigger(BaseModel):

@@ -9,11 +9,16 @@ fault, in order:
    history so far, read by the checker, shows the median request in flight ``shown`` a
    share of its answer; or ``after_s`` passes (what it saw is recorded, so two runs can be
    compared);
-2. fire (``invoke`` then ``ok`` of ``kill``/``stop``/``pause``/``kill-all``/``llm-fault``)
-   and start the health probe;
+2. fire: ``invoke`` of ``kill``/``stop``/``pause``/``kill-all``/``llm-fault`` when the
+   command is sent, ``ok`` once the effect is *confirmed* (``chaos.kinds``: the process
+   gone, the container stopped, the process frozen, the provider's rule in place), with
+   how it was confirmed: that ``ok`` is the fault moment every recovery time starts from.
+   Then the health probe and the canary start;
 3. after ``downtime_s``, recover (``start``/``resume-process``/``llm-fault``), or let the
    restart policy do it (``recovery: policy``);
-4. the probe records until every service is healthy again.
+4. wait until the probe sees every service healthy, then until a canary is served whole
+   (or ``recovery_timeout_s``: a stack that never serves again is a finding, recorded, not
+   an error of the harness).
 
 Every value carries ``"fault": i`` and ``"phase": "fire"|"recover"``. ``finish()`` (the load
 ended) lets an unfired fault go, recorded as such; ``abort()`` (Ctrl-C) stops at once and
@@ -28,16 +33,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from llmchaos.checker import ExpectFn, request_results
 from llmchaos.history import Event, HistoryTail, HistoryWriter
 from llmchaos.runtime import Runtime
+from loadtests.adapters import StackAPI
 
-from .faults import FIRE_F, RECOVER_F, Fault
+from .canary import Canary, CanarySettings
+from .faults import Fault
+from .kinds import KINDS, Target
 from .probe import HealthProbe
+from .provider import ProviderAdmin
 
 PROCESS = "nemesis"
+CONFIRM_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -48,10 +56,13 @@ class FaultReport:
     description: str
     services: list[str]
     fired: bool = False
-    fired_t: float | None = None
+    fired_t: float | None = None  # the command sent
+    effective_t: float | None = None  # its effect confirmed: the fault moment
+    confirmed: str | None = None  # how
     observed: dict[str, Any] = field(default_factory=dict)
     recovered_t: float | None = None  # recovery action done
     healthy_t: float | None = None  # every service healthy again (the probe)
+    canary_ok: bool | None = None  # a canary was served whole before the recovery timeout
     why_not: str | None = None
 
 
@@ -61,22 +72,23 @@ class _Stopped(Exception):
 
 class Nemesis:
     def __init__(
-        self, runtime: Runtime, faults: list[Fault], history: HistoryWriter, load_t0: float,
-        expect: ExpectFn | None = None, slice_s: float = 0.5, poll_s: float = 0.02, probe_interval_s: float = 0.1,
-        recovery_timeout_s: float = 180.0,
+        self, runtime: Runtime, faults: list[Fault], history: HistoryWriter, load_t0: float, api: StackAPI,
+        expect: ExpectFn, canary: CanarySettings | None = None, slice_s: float = 0.5, poll_s: float = 0.05,
+        probe_interval_s: float = 0.1, recovery_timeout_s: float = 180.0,
     ) -> None:  # fmt: skip
         self.runtime, self.faults, self.history, self.load_t0, self.expect = runtime, faults, history, load_t0, expect
+        self.api, self.canary_settings = api, canary or CanarySettings()
         self.slice_s, self.poll_s, self.probe_interval_s, self.recovery_timeout_s = slice_s, poll_s, probe_interval_s, recovery_timeout_s
         self._reader = HistoryTail(history.path)
         self._events: list[Event] = []
-        self.llm_url = runtime.url(next(s for s in runtime.services() if runtime.compose.services[s].role == "llm"))
+        self.provider = ProviderAdmin.of(runtime, timeout=5.0)
         self.reports = [FaultReport(i, f.describe(), f.services(runtime.compose)) for i, f in enumerate(faults)]
         self.error: BaseException | None = None
         self._finish = threading.Event()
         self._abort = threading.Event()
         self._probe: HealthProbe | None = None
+        self._canary: Canary | None = None
         self._thread = threading.Thread(target=self._run, name="nemesis", daemon=True)
-        self._http = httpx.Client(timeout=5.0)
 
     # -- control, from the orchestrator -------------------------------------------------
 
@@ -94,10 +106,11 @@ class Nemesis:
     def abort(self) -> None:
         self._abort.set()
         self._finish.set()
-        if self._probe is not None:
-            self._probe.stop()
+        for watcher in (self._probe, self._canary):
+            if watcher is not None:
+                watcher.stop()
         self._thread.join(10)
-        self._http.close()
+        self.provider.close()
 
     @property
     def busy(self) -> bool:
@@ -115,26 +128,24 @@ class Nemesis:
                     report.observed = self._wait_trigger(fault)
                 except _Stopped as stopped:
                     report.why_not = str(stopped)
-                    self._record("info", FIRE_F[fault.action], {"fault": report.index, "phase": "fire", "fired": False, "why": report.why_not})
+                    self._record("info", KINDS[fault.action].fire_f, {"fault": report.index, "phase": "fire", "fired": False, "why": report.why_not})
                     return
-                self._fire(fault, report)
-                self._recover(fault, report)
+                target = Target(self.runtime, report.services, self.provider, fault, recovery_timeout_s=self.recovery_timeout_s)
+                self._fire(target, report)
+                self._recover(target, report)
         except _Stopped:
             pass  # interrupted mid-recovery: the orchestrator takes the stack down
         except BaseException as exc:  # handed to the orchestrator, which fails the cell
             self.error = exc
         finally:
-            if self._probe is not None:
-                self._probe.stop()
-                self._probe.join(5)
+            for watcher in (self._probe, self._canary):
+                if watcher is not None:
+                    watcher.stop()
 
     def _wait(self, seconds: float, abortable_only: bool = False) -> None:
         stop = self._abort if abortable_only else self._finish
         if stop.wait(seconds):
             raise _Stopped("the run was interrupted" if self._abort.is_set() else "the load ended before the trigger was reached")
-
-    def _inflight(self) -> list[dict[str, Any]]:
-        return self._http.get(self.llm_url + "/admin/inflight").json()["calls"]
 
     def _wait_trigger(self, fault: Fault) -> dict[str, Any]:
         """Wait for the trigger; the provider long-polls progress itself (every 2 ms, on the
@@ -144,7 +155,7 @@ class Nemesis:
         while True:
             now = time.monotonic()
             if trigger.after_s is not None and now - self.load_t0 >= trigger.after_s:
-                return _observed(self._inflight(), trigger.progress)
+                return _observed(self.provider.inflight(), trigger.progress)
             if now > deadline:
                 raise _Stopped(f"trigger not reached within {trigger.timeout_s:g}s of the load's start: {trigger.describe()}")
             if trigger.shown is not None:
@@ -153,8 +164,7 @@ class Nemesis:
                     return observed
                 self._wait(self.poll_s)
             elif trigger.progress is not None:
-                params = {"until_progress": trigger.progress, "min_inflight": trigger.min_inflight, "timeout_s": self.slice_s}
-                answer = self._http.get(self.llm_url + "/admin/inflight", params=params).json()
+                answer = self.provider.wait_progress(trigger.progress, trigger.min_inflight, self.slice_s)
                 if answer["reached"]:
                     return _observed(answer["calls"], trigger.progress)
                 self._wait(0)
@@ -164,9 +174,8 @@ class Nemesis:
     def _shown(self, wanted: float, least: int) -> dict[str, Any] | None:
         """The users' pages, as the checker reads them from the history so far: fire when the
         median request in flight shows ``wanted`` of its expected answer."""
-        assert self.expect is not None, "a 'shown' trigger needs the expected answers"
         self._events.extend(self._reader.new_events())
-        inflight = [r for r in request_results(self._events, self.expect) if r.tasks and r.ended_t is None and r.expected]
+        inflight = [r for r in request_results(self._events, self.expect, judge=False) if r.tasks and r.ended_t is None and r.expected]
         shares = [len(r.final.text) / len(r.expected) if r.final else 0.0 for r in inflight]
         if len(inflight) < least or statistics.median(shares) < wanted:
             return None
@@ -179,55 +188,34 @@ class Nemesis:
             "calls": [],  # what the provider had in flight: see the ledger
         }  # fmt: skip
 
-    def _fire(self, fault: Fault, report: FaultReport) -> None:
-        f, services = FIRE_F[fault.action], report.services
-        base = {"fault": report.index, "action": fault.action, "services": services}
-        report.fired_t = self._record("invoke", f, {**base, "phase": "fire", "trigger": report.observed})
+    def _fire(self, target: Target, report: FaultReport) -> None:
+        kind = KINDS[target.fault.action]
+        base = {"fault": report.index, "action": target.fault.action, "services": target.services, "phase": "fire"}
+        report.fired_t = self._record("invoke", kind.fire_f, {**base, "trigger": report.observed})
         report.fired = True
         started = time.monotonic()
-        if fault.action == "kill":
-            for service in services:
-                self.runtime.kill(service)
-        elif fault.action == "stop":
-            for service in services:
-                self.runtime.stop(service)
-        elif fault.action == "pause":
-            for service in services:
-                self.runtime.pause(service)
-        elif fault.action == "kill-all":
-            self.runtime.kill_all(services)
-        else:
-            self._outage_begins(fault)
-        self._record("ok", f, {**base, "phase": "fire", "took_s": round(time.monotonic() - started, 4)})
+        kind.fire(target)
+        while (how := kind.confirm(target)) is None:
+            if time.monotonic() - started > CONFIRM_TIMEOUT_S:
+                raise RuntimeError(f"fault {report.index} ({report.description}) did not take effect within {CONFIRM_TIMEOUT_S:g}s")
+            time.sleep(0.005)
+        report.confirmed = how
+        report.effective_t = self._record("ok", kind.fire_f, {**base, "confirmed": how, "took_s": round(time.monotonic() - started, 4)})
         self._probe = HealthProbe(self.runtime, self.history, report.index, self.probe_interval_s).start()
+        self._canary = Canary(self.api, self.runtime.url("backend"), self.history, report.index, self.expect, self.canary_settings).start()
 
-    def _outage_begins(self, fault: Fault) -> None:
-        self._normal_faults = self._http.get(self.llm_url + "/admin/config").json()["faults"]
-        rule = {"action": "error", "status": fault.outage.status}
-        self._http.post(self.llm_url + "/admin/config", json={"faults": [*self._normal_faults, rule]}).raise_for_status()
-        if fault.outage.cut != "none":
-            self._http.post(self.llm_url + "/admin/cut-inflight", json={"mode": fault.outage.cut}).raise_for_status()
-
-    def _recover(self, fault: Fault, report: FaultReport) -> None:
-        assert self._probe is not None
-        f, base = RECOVER_F[fault.action], {"fault": report.index, "action": fault.action, "services": report.services, "phase": "recover"}
+    def _recover(self, target: Target, report: FaultReport) -> None:
+        assert self._probe is not None and self._canary is not None
+        fault, kind = target.fault, KINDS[target.fault.action]
+        base = {"fault": report.index, "action": fault.action, "services": target.services, "phase": "recover"}
         if fault.recovery == "restart":
             self._wait(fault.downtime_s, abortable_only=True)  # the outage lasts, whether or not users are still there
-            self._record("invoke", f, base)
+            self._record("invoke", kind.recover_f, base)
             started = time.monotonic()
-            if fault.action in ("kill", "stop"):
-                for service in report.services:
-                    self.runtime.start(service)
-            elif fault.action == "pause":
-                for service in report.services:
-                    self.runtime.unpause(service)
-            elif fault.action == "kill-all":
-                self.runtime.restart_all(self.recovery_timeout_s)
-            else:
-                self._http.post(self.llm_url + "/admin/config", json={"faults": self._normal_faults}).raise_for_status()
-            report.recovered_t = self._record("ok", f, {**base, "took_s": round(time.monotonic() - started, 4)})
+            kind.recover(target)
+            report.recovered_t = self._record("ok", kind.recover_f, {**base, "took_s": round(time.monotonic() - started, 4)})
         else:
-            report.recovered_t = report.fired_t  # the restart policy acts by itself, at once
+            report.recovered_t = report.effective_t  # the restart policy acts by itself, at once
         self._probe.recovery_done.set()
         deadline = time.monotonic() + self.recovery_timeout_s
         while self._probe.recovered_t is None:
@@ -237,6 +225,15 @@ class Nemesis:
         report.healthy_t = self._probe.recovered_t
         self._probe.join(5)
         self._probe = None
+        while not self._canary.wait(0.1):
+            if self._abort.is_set():
+                raise _Stopped("the run was interrupted")
+            if time.monotonic() > deadline:
+                self._record("info", kind.recover_f, {**base, "canary": f"no canary was served whole within {self.recovery_timeout_s:g}s of the recovery"})
+                break
+        report.canary_ok = self._canary.succeeded.is_set()
+        self._canary.stop()
+        self._canary = None
 
 
 def _observed(calls: list[dict[str, Any]], wanted: float | None) -> dict[str, Any]:

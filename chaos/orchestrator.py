@@ -29,20 +29,22 @@ import platform
 import shutil
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from llmchaos.checker import expectation, request_results, summarize
+from llmchaos.checker import expectation
 from llmchaos.errors import BadInputError
 from llmchaos.history import HistoryTail, HistoryWriter, read_history
+from llmchaos.metrics import Expectations, cell_metrics
 from llmchaos.ports import free_port
 from llmchaos.runtime import Runtime, make_runtime
 from loadtests.adapters import APIClient, adapter_for
@@ -51,8 +53,10 @@ from loadtests.runner import run_load
 from stacks.llm.text import derive_seed
 from stacks.spec import load_stack
 
+from .auditor import accepted_tasks, final_reads
 from .faults import not_applicable, restart_policy
 from .nemesis import Nemesis
+from .provider import ProviderAdmin
 from .scenario import Scenario, load_scenario
 
 
@@ -179,11 +183,12 @@ class Orchestrator:
         ports = {var: free_port() for var in stack.default_ports()}
         extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {}
         runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults), **extra)
+        planned = scenario.load.users * scenario.load.tasks_per_user
         settings = {
             "stack": cell.stack, "scenario": cell.scenario, "repetition": cell.repetition, "profile": plan.profile,
             "runtime": plan.runtime, "seed": seed, "scenario_settings": scenario.model_dump(), "environment": env, "ports": ports,
             "restart_policy": runtime.restart, "llm": {"seed": seed, "output_tokens": scenario.provider.output_tokens},
-            "started": _now(), "status": "running",
+            "load": {"planned_requests": planned}, "started": _now(), "status": "running",
         }  # fmt: skip
         why_not = not_applicable(scenario.faults, cell.stack, runtime.compose)
         if why_not:
@@ -193,63 +198,87 @@ class Orchestrator:
             progress.console.print(f"[dim]{cell.label}: not applicable: {why_not}[/dim]")
             return
         _write_json(cell.directory / "cell.json", settings)
-        task = progress.add_task(f"{cell.label}: deploying ({plan.runtime})", total=scenario.load.users * scenario.load.tasks_per_user)
+        task = progress.add_task(f"{cell.label}: deploying ({plan.runtime})", total=planned)
         started = time.monotonic()
         history = cell.directory / "history.jsonl"
+        writer = HistoryWriter(history, cell.stack, started)  # t: seconds since the cell started
+        phase = Phases(writer, [lambda name: progress.update(task, description=f"{cell.label}: {name}")])
+        api, expect = adapter_for(cell.stack), expectation(scenario.provider.output_tokens, seed)
+        provider: ProviderAdmin | None = None
         nemesis: Nemesis | None = None
+        ledger: list[dict[str, Any]] = []
         try:
-            runtime.up()
-            progress.update(task, description=f"{cell.label}: warm-up")
-            settings["warm_up"] = warm_up(runtime, cell.stack)
-            t0 = time.monotonic()
-            config = LoadConfig(
-                stack=cell.stack, host=runtime.url("backend"), **scenario.load.model_dump(), seed=seed, llm_seed=seed,
-                llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=t0,
-            )  # fmt: skip
-            counter = _Counter(history)
-            writer = HistoryWriter(history, cell.stack, t0)
-            if scenario.faults:
-                nemesis = Nemesis(runtime, scenario.faults, writer, t0, expect=expectation(scenario.provider.output_tokens, seed)).start()
-
-            def tick(_: float) -> None:
-                progress.update(task, completed=counter.update(), description=f"{cell.label}: {_phase(nemesis)}")
-
             try:
-                run_load(config, cell.directory, plan.workers, tick=tick)
-                if nemesis is not None:
-                    progress.update(task, description=f"{cell.label}: recovery")
-                    nemesis.finish(timeout=nemesis.recovery_timeout_s + max(f.downtime_s for f in scenario.faults) + 30)
+                with phase("deploy"):
+                    runtime.up()
+                    provider = ProviderAdmin.of(runtime)
+                with phase("warm-up"):
+                    settings["warm_up"] = warm_up(runtime, cell.stack, provider)
+                load_t0 = time.monotonic()
+                config = LoadConfig(
+                    stack=cell.stack, host=runtime.url("backend"), **scenario.load.model_dump(), seed=seed, llm_seed=seed,
+                    llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=started,
+                )  # fmt: skip
+                counter = _Counter(history)
+                if scenario.faults:
+                    nemesis = Nemesis(runtime, scenario.faults, writer, load_t0, api, expect, scenario.canary).start()
+
+                def tick(_: float) -> None:
+                    progress.update(task, completed=counter.update(), description=f"{cell.label}: {_phase(nemesis)}")
+
+                try:
+                    with phase("load"):
+                        loaded = run_load(config, cell.directory, plan.workers, tick=tick)
+                        settings["load"].update(locust_exit_code=loaded.returncode, elapsed_s=round(loaded.elapsed_s, 3))
+                    if nemesis is not None:
+                        with phase("recovery"):
+                            nemesis.finish(timeout=nemesis.recovery_timeout_s * 2 + max(f.downtime_s for f in scenario.faults) + 30)
+                finally:
+                    if nemesis is not None:
+                        nemesis.abort()
+                        settings["faults"] = [asdict(r) for r in nemesis.reports]
+                progress.update(task, completed=counter.update())
+                with phase("drain"):  # first: a generation still running would read as stuck
+                    settings["drain_s"] = provider.drain()
+                with phase("final-reads"):
+                    settings["final_reads"] = final_reads(api, runtime.url("backend"), writer, accepted_tasks(read_history(history)))
+                with phase("collect"):
+                    ledger = self._collect(runtime, provider, cell.directory, since=settings["warm_up"]["ledger_rows"])
+                _check_faults(nemesis)
+            except KeyboardInterrupt:
+                settings.update(status="interrupted", finished=_now())
+                _write_json(cell.directory / "cell.json", settings)
+                raise
+            except Exception as exc:  # a broken cell is recorded; the run goes on with the next
+                cell.status, cell.error = "failed", f"{type(exc).__name__}: {exc}"
+                settings.update(status="failed", error=traceback.format_exc(), finished=_now())
+                try:
+                    assert provider is not None, "the stack never came up"
+                    self._collect(runtime, provider, cell.directory, since=settings.get("warm_up", {}).get("ledger_rows", 0))
+                except Exception:  # the provider itself may be what broke: keep the logs at least
+                    _try_collect_logs(runtime, cell.directory)
+                _write_json(cell.directory / "cell.json", settings)
+                progress.update(task, description=f"{cell.label}: [red]failed[/red]: {cell.error.splitlines()[0][:160]}")
+                return
             finally:
-                if nemesis is not None:
-                    nemesis.abort()
-                    settings["faults"] = [asdict(r) for r in nemesis.reports]
-                writer.close()
-            progress.update(task, completed=counter.update(), description=f"{cell.label}: draining, collecting")
-            settings["drain_s"] = drain(runtime)
-            llm_calls = self._collect(runtime, cell.directory, since=settings["warm_up"]["ledger_rows"])
-            _check_faults(nemesis)
-        except KeyboardInterrupt:
-            settings.update(status="interrupted", finished=_now())
-            _write_json(cell.directory / "cell.json", settings)
-            raise
-        except Exception as exc:  # a broken cell is recorded; the run goes on with the next
-            cell.status, cell.error = "failed", f"{type(exc).__name__}: {exc}"
-            settings.update(status="failed", error=traceback.format_exc(), finished=_now())
-            try:
-                self._collect(runtime, cell.directory, since=settings.get("warm_up", {}).get("ledger_rows", 0))
-            except Exception:  # the provider itself may be what broke: keep the logs at least
-                _try_collect_logs(runtime, cell.directory)
-            _write_json(cell.directory / "cell.json", settings)
-            progress.update(task, description=f"{cell.label}: [red]failed[/red]: {cell.error.splitlines()[0][:160]}")
-            return
+                with phase("teardown"):
+                    if provider is not None:
+                        provider.close()
+                    runtime.down()
+                    if (cell.directory / "runtime").exists():
+                        shutil.rmtree(cell.directory / "runtime", ignore_errors=True)
+            with phase("check"):
+                load = settings["load"]
+                metrics = cell_metrics(read_history(history), ledger, expect, Expectations(planned, load.get("locust_exit_code")))
         finally:
-            runtime.down()
-            if (cell.directory / "runtime").exists():
-                shutil.rmtree(cell.directory / "runtime", ignore_errors=True)
-        results = request_results(read_history(history), expectation(scenario.provider.output_tokens, seed))
-        cell.summary = {**summarize(results), "llm_calls": llm_calls, "duration_s": round(time.monotonic() - started, 2)}
-        if nemesis is not None:  # from the fault to every service healthy again, per fault
-            cell.summary["healthy_after_s"] = [round(r.healthy_t - r.fired_t, 2) for r in nemesis.reports]
+            writer.close()
+        cell.summary = _summary(metrics, time.monotonic() - started)
+        if metrics["errors"]:  # it measured nothing trustworthy: an error, and a rerun does it again
+            cell.status, cell.error = "failed", "incomplete: " + "; ".join(metrics["errors"])
+            settings.update(status="failed", error=cell.error, finished=_now(), summary=cell.summary)
+            _write_json(cell.directory / "cell.json", settings)
+            progress.update(task, description=f"{cell.label}: [red]error[/red]: {cell.error[:160]}")
+            return
         cell.status = "complete"
         settings.update(status="complete", finished=_now(), summary=cell.summary)
         _write_json(cell.directory / "cell.json", settings)
@@ -260,13 +289,47 @@ class Orchestrator:
             description=f"{cell.label}: {verdict} {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s",
         )
 
-    def _collect(self, runtime: Runtime, directory: Path, since: int = 0) -> int:
+    def _collect(self, runtime: Runtime, provider: ProviderAdmin, directory: Path, since: int = 0) -> list[dict[str, Any]]:
         """The provider's ledger (after the warm-up) and every service's log, before the stack
-        goes down; returns the number of LLM calls billed."""
-        rows = httpx.get(runtime.url("llm") + "/admin/ledger", params={"since": since}, timeout=30).json()["rows"]
+        goes down; returns the ledger's rows."""
+        rows, _ = provider.ledger_rows(since)
         (directory / "ledger.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         _try_collect_logs(runtime, directory)
-        return len(rows)
+        return rows
+
+
+class Phases:
+    """The cell's phases (deploy, warm-up, load, recovery, drain, final-reads, collect,
+    teardown, check), each written to the history when it starts and when it ends
+    (``process: orchestrator``, ``f: phase``; ``fail`` with the error if it raised), and
+    told to the listeners (the console's progress line): the journal and the display
+    subscribe to the same events, and the cell's logic knows neither."""
+
+    def __init__(self, history: HistoryWriter, listeners: list[Callable[[str], None]]) -> None:
+        self.history, self.listeners = history, listeners
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        for listener in self.listeners:
+            listener(name)
+        self.history.record("orchestrator", "invoke", "phase", None, {"phase": name})
+        try:
+            yield
+        except BaseException as exc:
+            self.history.record("orchestrator", "fail", "phase", None, {"phase": name, "error": f"{type(exc).__name__}: {exc}"[:500]})
+            raise
+        self.history.record("orchestrator", "ok", "phase", None, {"phase": name})
+
+
+def _summary(metrics: dict[str, Any], duration_s: float) -> dict[str, Any]:
+    """What ``cell.json`` and the console say of a cell (the report measures again from the files)."""
+    outcomes = metrics["outcomes"]
+    return {
+        "requests": metrics["tasks_submitted"], "accepted": metrics["tasks_accepted"], **outcomes, "refreshes": metrics["refreshes"],
+        "data_loss_pct": metrics["data_loss_pct"], "acknowledged_loss_chunks": metrics["acknowledged_loss_chunks"],
+        "unreadable_tasks": metrics["unreadable_tasks"], "final_status": metrics["final_status"], "llm_calls": metrics["llm_calls"],
+        "recovery_s": metrics["recovery_s"], "errors": metrics["errors"], "duration_s": round(duration_s, 2),
+    }  # fmt: skip
 
 
 def summary_table(cells: list[Cell]) -> Table:
@@ -322,8 +385,8 @@ def _check_faults(nemesis: Nemesis | None) -> None:
             raise RuntimeError(f"fault {report.index} ({report.description}): the stack did not recover before the cell ended")
 
 
-def warm_up(runtime: Runtime, stack: str, timeout: float = 60.0) -> dict[str, Any]:
-    """One short request end to end before the load, outside the history and the ledger.
+def warm_up(runtime: Runtime, stack: str, provider: ProviderAdmin, timeout: float = 60.0) -> dict[str, Any]:
+    """One short request end to end before the load, outside the users' history and the ledger.
 
     Why: the first request pays for lazy imports and connections (and Temporal's first
     workflow for the worker's cache); without this the first users measure start-up, not
@@ -339,18 +402,8 @@ def warm_up(runtime: Runtime, stack: str, timeout: float = 60.0) -> dict[str, An
             time.sleep(0.05)
     finally:
         client.http.close()
-    rows = httpx.get(runtime.url("llm") + "/admin/ledger", params={"since": 0}, timeout=10).json()["next"]
+    _, rows = provider.ledger_rows(0)
     return {"seconds": round(time.monotonic() - started, 3), "ledger_rows": rows}
-
-
-def drain(runtime: Runtime, timeout: float = 30.0) -> float:
-    """Wait until no LLM call is in flight (retries after users gave up still cost money)."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if not httpx.get(runtime.url("llm") + "/admin/inflight", timeout=10).json()["calls"]:
-            break
-        time.sleep(0.1)
-    return round(time.monotonic() - started, 3)
 
 
 def default_out() -> Path:

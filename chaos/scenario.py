@@ -3,7 +3,8 @@
 A scenario says what load to apply (``load``: the fields of ``loadtests.config.LoadConfig``
 that are not about a particular run), how the fake provider behaves (``provider``),
 which variables to give the deployed stack (``environment``: e.g. Temporal's timeouts),
-what breaks and when (``faults``: see ``chaos/faults.py``), what differs for one stack
+what breaks and when (``faults``: see ``chaos/faults.py``), how the canary measures
+availability from each fault on (``canary``: see ``chaos/canary.py``), what differs for one stack
 (``stack_overrides.<stack>``), and per profile what changes (``profiles.ci``:
 seconds-long generations, the whole matrix in minutes; ``profiles.seed``: the seeds' 100
 chunks over 5 minutes). A profile changes a list of mappings item by item when it has as
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from llmchaos.errors import BadInputError
 from loadtests.config import LoadShape as Load
 
+from .canary import CanarySettings
 from .faults import Fault
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -58,6 +60,7 @@ class Scenario(BaseModel):
     provider: Provider = Field(default_factory=Provider)
     environment: dict[str, str] = Field(default_factory=dict)
     faults: list[Fault] = Field(default_factory=list)
+    canary: CanarySettings = Field(default_factory=CanarySettings)
     stack_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def for_stack(self, stack: str) -> "Scenario":

@@ -7,8 +7,12 @@ checker. A line::
     {"t": 12.345678, "wall": "2026-11-22T10:00:00.123456+00:00", "process": "client-0-3",
      "type": "ok", "f": "chunks", "stack": "mvp", "task_id": "...", "value": {...}}
 
-- ``t``: seconds since the run started, on the machine's monotonic clock, which every
-  process of the machine shares: the origin is passed to each writer (``LLMCHAOS_RUN_T0``).
+- ``t``: seconds since the cell started (before its deployment), on the machine's
+  monotonic clock, which every process of the machine shares: the origin is passed to
+  each writer (``LLMCHAOS_RUN_T0``).
+- ``process``: ``client-N`` (a simulated user), ``canary`` (our availability probe),
+  ``auditor`` (the final reads), ``nemesis``, ``probe`` (health), ``orchestrator`` (the
+  cell's phases).
 - ``type``: invoke, ok, fail or info (Jepsen's operation types).
 - ``f``: what was done (``FUNCTIONS``).
 
@@ -30,8 +34,8 @@ from typing import Any
 
 TYPES = ("invoke", "ok", "fail", "info")
 FUNCTIONS = (
-    "submit", "chunks", "status", "refresh", "resume",
-    "kill", "stop", "start", "pause", "resume-process", "kill-all", "llm-fault", "health",
+    "submit", "chunks", "status", "refresh", "resume", "final-read",
+    "kill", "stop", "start", "pause", "resume-process", "kill-all", "llm-fault", "health", "phase",
 )  # fmt: skip
 
 
@@ -72,6 +76,10 @@ class HistoryWriter:
         self.t0 = run_origin() if t0 is None else t0
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def now(self) -> float:
+        """This history's ``t`` of the present instant (to record when a request was sent)."""
+        return round(time.monotonic() - self.t0, 6)
 
     def record(self, process: str, type: str, f: str, task_id: str | None = None, value: dict[str, Any] | None = None) -> Event:
         if type not in TYPES:

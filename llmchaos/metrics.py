@@ -7,43 +7,64 @@ can be measured again later, and every definition is tested on hand-made histori
 
 Definitions (one each, the same for every stack):
 
-- **recovery times**, from the fault (the nemesis's fire) to: (a) ``health``: every
-  service answers again (the probe's ``recovered`` line); (b) ``first_ok``: the first
-  request submitted after the fault is shown complete and correct; (c)
-  ``inflight_resume``: the first chunk shown after the fault for a request that was in
-  flight at it (submitted before, not ended) and went on to complete; (d)
-  ``inflight_complete``: the first such request shown complete and correct. None when it
-  never happened.
-- **cost**: every ledger row's ``cost_usd``. A generation is *useful* when it is the last
-  completed call of the task a correct request finally showed; every other call is
-  *wasted* (cut, failed, aborted, or superseded by a regeneration or a re-ask).
-- **regenerations**: LLM calls beyond the first, summed over accepted requests (a re-ask
-  after F5, a retry after a crash, an SDK retry: each is paid for).
-- **cache savings**: for each answer served from a cache (``cached: true`` at submit),
-  what the generation of the same answer cost elsewhere in the ledger; and how long a
-  cache hit took end to end (median).
-- **latency**: TTFT (submit to first non-empty chunk shown) and end-to-end (submit to
-  the final status) of correct requests; percentiles by nearest rank, exact.
+- **completeness**: a cell whose planned requests did not all run, whose load generator
+  failed, whose history holds no request, or whose ledger has calls no request explains,
+  measured nothing trustworthy: ``completeness`` gives the reasons, and the cell is an
+  ``error``.
+- **fault moment**: when the nemesis confirmed the target dead, stopped or frozen (the
+  ``ok`` of its fire, which it writes only once confirmed), not when it sent the command.
+- **recovery times**, from the fault moment to: (a) ``health``: every service answers
+  again (the probe's ``recovered`` line); (b) ``first_ok``: the first canary (our own
+  probe request, submitted every 0.5 s from the fault moment) shown complete and
+  correct; (c) ``inflight_resume``: the first chunk, asked for after the fault moment, of
+  a request that was in flight at it (accepted before, not ended) and went on to
+  complete; (d) ``inflight_complete``: the first such request shown complete and
+  correct. None when it never happened.
+- **cost**: every ledger row is attributed to the user request (or canary) whose task it
+  served; rows nobody explains are counted as unattributed. The users' cost is their
+  rows' ``cost_usd``; a call refused before any token is billed nothing (as real
+  providers bill) and is a *provider retry*, apart from *re-generations* (calls beyond the
+  first that generated a request's text again). A generation is *useful* when it is the
+  last completed call of the task a correct request finally showed; every other user call
+  is *wasted*. Canary calls are counted apart.
+- **cache**: a hit (``cached: true`` at submit) counts, and saves what the same answer's
+  generation cost elsewhere in the ledger, only when its text is the right answer; a
+  wrong one is a ``stale_cache_hit`` (and the request is corrupt).
+- **what users lived through**: failed polls and submits; ``error_s``, the time from a
+  failed operation to the request's next success or end; ``no_progress_s``, the waits
+  between two pieces of news on a page (accepted, a new chunk, the end) longer than
+  ``NOTICED_S``, each counted whole; the longest wait between two new chunks of each
+  request (p50, p99, max over requests).
+- **latency**: TTFT (submit to first non-empty chunk shown) and end-to-end (submit to the
+  final status, or to giving up) over every accepted request, and separately over the
+  completed ones (``*_completed_*``); percentiles by nearest rank, exact.
+- **final state**: per task of the users, the status the final read found (``missing``
+  when the stack no longer knows it, ``unreadable`` when it could not serve it);
+  acknowledged loss summed over requests (None when nothing was read back).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from llmchaos.checker import ExpectFn, RequestResult, request_results, summarize
+from llmchaos.checker import CANARY, OUTCOMES, USERS, ExpectFn, RequestResult, request_results, summarize
 from llmchaos.history import Event
 from stacks.llm.text import text_sha256
+
+NOTICED_S = 2.0  # a wait between two pieces of news on a page that a reader notices
+REFUSED = ("fault", "rejected")  # ledger outcomes of a call the provider refused or failed
 
 
 @dataclass(frozen=True)
 class FaultTimes:
     index: int
     action: str
-    fired_t: float
+    fired_t: float  # the command was sent
+    effective_t: float  # the target was confirmed dead, stopped or frozen: the fault moment
     recovered_t: float | None  # the recovery action done (None: never, or left to the restart policy)
     healthy_t: float | None  # the probe saw every service healthy after the recovery
 
@@ -51,19 +72,25 @@ class FaultTimes:
 def faults_of(events: Iterable[Event]) -> list[FaultTimes]:
     """Each fault the nemesis fired, with its times, from the nemesis's and probe's lines."""
     fired: dict[int, tuple[str, float]] = {}
+    effective: dict[int, float] = {}
     recovered: dict[int, float] = {}
     healthy: dict[int, float] = {}
     for e in sorted(events, key=lambda e: e.t):
         index = e.value.get("fault")
         if index is None:
             continue
-        if e.process == "nemesis" and e.type == "invoke" and e.value.get("phase") == "fire":
+        phase = e.value.get("phase")
+        if e.process == "nemesis" and e.type == "invoke" and phase == "fire":
             fired.setdefault(index, (e.value.get("action", e.f), e.t))
-        elif e.process == "nemesis" and e.type == "ok" and e.value.get("phase") == "recover":
+        elif e.process == "nemesis" and e.type == "ok" and phase == "fire":
+            effective.setdefault(index, e.t)
+        elif e.process == "nemesis" and e.type == "ok" and phase == "recover":
             recovered.setdefault(index, e.t)
         elif e.process == "probe" and e.value.get("recovered") is True:
             healthy.setdefault(index, e.t)
-    return [FaultTimes(i, action, t, recovered.get(i), healthy.get(i)) for i, (action, t) in sorted(fired.items())]
+    return [
+        FaultTimes(i, action, t, effective.get(i, t), recovered.get(i), healthy.get(i)) for i, (action, t) in sorted(fired.items())
+    ]
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -79,23 +106,23 @@ def _since(t: float | None, origin: float) -> float | None:
     return None if t is None else round(t - origin, 6)
 
 
-def recovery_times(fault: FaultTimes, results: list[RequestResult], events: Iterable[Event]) -> dict[str, float | None]:
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def recovery_times(fault: FaultTimes, results: list[RequestResult], canaries: list[RequestResult]) -> dict[str, float | None]:
     """The four recovery times of one fault (see the module's docstring)."""
-    t0 = fault.fired_t
-    first_ok = min((r.ended_t for r in results if r.outcome == "correct" and r.submitted_t is not None and r.submitted_t > t0 and r.ended_t is not None), default=None)
-    inflight = {
-        r.request: r for r in results
-        if r.tasks and r.submitted_t is not None and r.submitted_t < t0 and (r.ended_t is None or r.ended_t > t0)
-    }  # fmt: skip
+    t0 = fault.effective_t
+    mine = f"canary-{fault.index}-"  # the canary of this fault (chaos.canary names its requests so)
+    first_ok = min((c.ended_t for c in canaries if c.request.startswith(mine) and c.outcome == "correct" and c.ended_t is not None), default=None)
+    inflight = [
+        r for r in results
+        if r.tasks and r.accepted_t is not None and r.accepted_t < t0 and (r.ended_t is None or r.ended_t > t0)
+    ]  # fmt: skip
     # only requests that went on to complete: a lost one may still show, after the restart,
     # chunks saved before the crash that its page had not polled yet; that is not a resume
-    survivors = {request for request, r in inflight.items() if r.status == "completed"}
-    resumed = min(
-        (e.t for e in events
-         if e.t > t0 and e.f == "chunks" and e.type == "ok" and e.value.get("request") in survivors and any(c.get("text") for c in e.value.get("chunks", []))),
-        default=None,
-    )  # fmt: skip
-    completed = min((r.ended_t for r in inflight.values() if r.outcome == "correct" and r.ended_t is not None), default=None)
+    resumed = min((shown for r in inflight if r.status == "completed" for shown, asked, _ in r.new_chunks if asked > t0), default=None)
+    completed = min((r.ended_t for r in inflight if r.outcome == "correct" and r.ended_t is not None), default=None)
     return {
         "health": _since(fault.healthy_t, t0),
         "first_ok": _since(first_ok, t0),
@@ -104,79 +131,191 @@ def recovery_times(fault: FaultTimes, results: list[RequestResult], events: Iter
     }
 
 
-def _cached_requests(events: Iterable[Event]) -> set[str]:
-    return {e.value["request"] for e in events if e.f == "submit" and e.type == "ok" and e.value.get("cached") and "request" in e.value}
+@dataclass(frozen=True)
+class Attribution:
+    """The ledger split by who caused each call."""
+
+    per_request: list[list[dict[str, Any]]]  # the users' calls, per request (in the order of ``results``)
+    canary: list[dict[str, Any]]
+    unattributed: list[dict[str, Any]]
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        return [row for rows in self.per_request for row in rows]
 
 
-def cost(results: list[RequestResult], ledger: list[dict[str, Any]], events: Iterable[Event]) -> dict[str, float | int | None]:
-    """LLM cost, wasted cost, regenerations, cost per correct request and cache savings."""
-    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def attribute(results: list[RequestResult], canaries: list[RequestResult], ledger: list[dict[str, Any]]) -> Attribution:
+    """Each ledger row to the request that caused it: by its task id, else by the answer it
+    generated (a submit the stack accepted but whose answer never reached the client, e.g.
+    queued while the backend was frozen and the client had timed out); the rest is
+    unattributed."""
+    of_task = {task: i for i, r in enumerate(results) for task in r.tasks}
+    of_text: dict[str, int] = {}
+    for i, r in enumerate(results):
+        of_text.setdefault(text_sha256(r.expected), i)
+    canary_tasks = {task for c in canaries for task in c.tasks}
+    canary_texts = {text_sha256(c.expected) for c in canaries}
+    per_request: list[list[dict[str, Any]]] = [[] for _ in results]
+    canary, unattributed = [], []
     for row in ledger:
-        by_task[row.get("task_id")].append(row)
+        task, text = row.get("task_id"), row.get("text_sha256")
+        if task in of_task:
+            per_request[of_task[task]].append(row)
+        elif task in canary_tasks or text in canary_texts:
+            canary.append(row)
+        elif text in of_text:
+            per_request[of_text[text]].append(row)
+        else:
+            unattributed.append(row)
+    return Attribution(per_request, canary, unattributed)
+
+
+def _generated(row: dict[str, Any]) -> bool:
+    return (row.get("completion_tokens") or 0) > 0
+
+
+def _usd(rows: Iterable[dict[str, Any]]) -> float:
+    return round(sum(row["cost_usd"] for row in rows), 8)
+
+
+def cost(results: list[RequestResult], ledger: list[dict[str, Any]], canaries: list[RequestResult] | None = None) -> dict[str, Any]:
+    """LLM cost, wasted cost, re-generations, provider retries, cache savings, attribution."""
+    who = attribute(results, canaries or [], ledger)
+    rows = who.users
     useful: set[str] = set()
-    for r in results:
+    for r, calls in zip(results, who.per_request):
         if r.outcome != "correct":
             continue
-        done = [row for row in by_task.get(r.tasks[-1], []) if row["outcome"] == "completed"]
+        done = [row for row in calls if row.get("task_id") == r.tasks[-1] and row["outcome"] == "completed"]
         if done:
             useful.add(max(done, key=lambda row: row.get("end") or 0)["call_id"])
-    total = sum(row["cost_usd"] for row in ledger)
-    wasted = sum(row["cost_usd"] for row in ledger if row["call_id"] not in useful)
-    regenerations = 0
-    for r in results:
-        calls = sum(len(by_task.get(task, [])) for task in dict.fromkeys(r.tasks))
-        regenerations += max(0, calls - 1)
-    cached = _cached_requests(events)
-    price_of = {}
+    regenerations = sum(max(0, sum(_generated(row) for row in calls) - 1) for calls in who.per_request)
+    price_of: dict[str | None, float] = {}
     for row in ledger:
         if row["outcome"] == "completed":
             price_of.setdefault(row.get("text_sha256"), row["cost_usd"])
-    savings = sum(price_of.get(text_sha256(r.expected), 0.0) for r in results if r.request in cached and r.outcome == "correct")
+    hits = [r for r in results if r.cached and r.outcome == "correct"]
+    stale = [r for r in results if r.cached and r.outcome != "correct"]
+    hits_e2e = [r.ended_t - r.submitted_t for r in hits if r.ended_t is not None and r.submitted_t is not None]
     correct = sum(r.outcome == "correct" for r in results)
-    hits_e2e = [r.ended_t - r.submitted_t for r in results if r.request in cached and r.outcome == "correct" and r.ended_t is not None and r.submitted_t is not None]
-    hit_p50 = percentile(hits_e2e, 50)
+    total = _usd(rows)
     return {
-        "llm_calls": len(ledger),
-        "llm_cost_usd": round(total, 8),
-        "wasted_cost_usd": round(wasted, 8),
+        "llm_calls": len(rows),
+        "llm_cost_usd": total,
+        "wasted_cost_usd": _usd(row for row in rows if row["call_id"] not in useful),
         "regenerations": regenerations,
+        "provider_retries": sum(1 for row in rows if row["outcome"] in REFUSED and not _generated(row)),
         "cost_per_correct_usd": round(total / correct, 8) if correct else None,
-        "cache_hits": sum(r.request in cached for r in results),
-        "cache_savings_usd": round(savings, 8),
-        "cache_hit_e2e_p50_s": None if hit_p50 is None else round(hit_p50, 6),
+        "cache_hits": len(hits),
+        "stale_cache_hits": len(stale),
+        "cache_savings_usd": round(sum(price_of.get(text_sha256(r.expected), 0.0) for r in hits), 8),
+        "cache_hit_e2e_p50_s": _r(percentile(hits_e2e, 50)),
+        "canary_calls": len(who.canary),
+        "canary_cost_usd": _usd(who.canary),
+        "unattributed_calls": len(who.unattributed),
+        "unattributed_cost_usd": _usd(who.unattributed),
     }
 
 
+def _percentiles(name: str, values: list[float], qs: tuple[int, ...] = (50, 95, 99)) -> dict[str, float | None]:
+    return {f"{name}_p{q}_s": _r(percentile(values, q)) for q in qs}
+
+
 def latency(results: list[RequestResult]) -> dict[str, float | None]:
-    """Exact TTFT and end-to-end percentiles of the correct requests, in seconds."""
-    correct = [r for r in results if r.outcome == "correct" and r.submitted_t is not None]
-    ttft = [r.first_chunk_t - r.submitted_t for r in correct if r.first_chunk_t is not None]
-    e2e = [r.ended_t - r.submitted_t for r in correct if r.ended_t is not None]
+    """Exact TTFT and end-to-end percentiles over every accepted request, and over the completed ones."""
+    accepted = [r for r in results if r.tasks and r.submitted_t is not None]
     out: dict[str, float | None] = {}
-    for name, values in (("ttft", ttft), ("e2e", e2e)):
-        for q in (50, 95, 99):
-            value = percentile(values, q)
-            out[f"{name}_p{q}_s"] = None if value is None else round(value, 6)
+    for suffix, chosen in (("", accepted), ("_completed", [r for r in accepted if r.status == "completed"])):
+        ttft = [r.first_chunk_t - r.submitted_t for r in chosen if r.first_chunk_t is not None]
+        e2e = [r.ended_t - r.submitted_t for r in chosen if r.ended_t is not None]
+        out |= _percentiles(f"ttft{suffix}", ttft) | _percentiles(f"e2e{suffix}", e2e)
     return out
 
 
-def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: ExpectFn) -> dict[str, Any]:
-    """Everything the matrix says about one cell (one repetition)."""
+def experience(results: list[RequestResult]) -> dict[str, Any]:
+    """What users lived through: errors, waits without news, the longest gap between chunks."""
+    accepted = [r for r in results if r.tasks]
+    stalled = 0.0
+    longest: list[float] = []
+    for r in accepted:
+        news = sorted(r.news_t)
+        stalled += sum(b - a for a, b in zip(news, news[1:]) if b - a > NOTICED_S)
+        if len(r.chunk_t) >= 2:
+            longest.append(max(b - a for a, b in zip(r.chunk_t, r.chunk_t[1:])))
+    return {
+        "failed_polls": sum(r.failed_polls for r in results),
+        "failed_submits": sum(r.failed_submits for r in results),
+        "error_s": round(sum(r.error_s for r in results), 6),
+        "no_progress_s": round(stalled, 6),
+        "chunk_gap_max_p50_s": _r(percentile(longest, 50)),
+        "chunk_gap_max_p99_s": _r(percentile(longest, 99)),
+        "chunk_gap_max_s": _r(max(longest, default=None)),
+    }
+
+
+def final_state(results: list[RequestResult]) -> dict[str, Any]:
+    """The final reads: each user task's status after the recovery, and what was taken back."""
+    statuses: Counter[str] = Counter()
+    for r in results:
+        for task in dict.fromkeys(r.tasks):
+            read = r.final_reads.get(task)
+            statuses[read.final_status if read else "not read"] += 1
+    losses = [loss for r in results if (loss := r.acknowledged_loss_chunks) is not None]
+    return {
+        "final_status": dict(sorted(statuses.items())),
+        "acknowledged_loss_chunks": sum(losses) if losses else None,
+        "unreadable_tasks": statuses.get("unreadable", 0),
+    }
+
+
+def completeness(planned: int | None, locust_exit_code: int | None, events: list[Event], results: list[RequestResult], unattributed_calls: int) -> list[str]:
+    """Why a cell measured nothing trustworthy (empty: it is complete)."""
+    reasons = []
+    if not any(e.process.startswith(USERS) for e in events):
+        reasons.append("the history holds no user operation: the load generator sent nothing")
+    elif planned is not None and len(results) < planned:
+        reasons.append(f"only {len(results)} of the {planned} planned requests ran")
+    if locust_exit_code not in (None, 0):
+        reasons.append(f"the load generator (Locust) exited with code {locust_exit_code}: see locust/*.log")
+    unended = sum(1 for r in results if r.tasks and r.ended_t is None)
+    if unended:
+        reasons.append(f"{unended} accepted requests never ended: the load generator stopped before them")
+    if unattributed_calls:
+        reasons.append(f"{unattributed_calls} LLM calls of the ledger map to no request of the history")
+    return reasons
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a cell was meant to do, from its ``cell.json``."""
+
+    planned: int | None = None
+    locust_exit_code: int | None = None
+
+
+def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: ExpectFn, meant: Expectations | None = None) -> dict[str, Any]:
+    """Everything the matrix says about one cell (one repetition); ``errors`` lists why it
+    is incomplete (empty when it is not)."""
+    meant = meant or Expectations()
     results = request_results(events, expect)
+    canaries = request_results(events, expect, who=CANARY)
     summary = summarize(results)
     accepted = [r for r in results if r.outcome != "rejected"]
-    faults = faults_of(events)
-    metrics: dict[str, Any] = {
+    spent = cost(results, ledger, canaries)
+    return {
         "tasks_submitted": summary["requests"],
         "tasks_accepted": summary["accepted"],
         "tasks_correct": summary["correct"],
         "tasks_lost": summary["lost"],
-        "outcomes": {k: summary[k] for k in ("correct", "failed", "lost", "duplicated", "truncated", "corrupt", "rejected")},
+        "outcomes": {k: summary[k] for k in OUTCOMES},
+        "refreshes": summary["refreshes"],
         "data_loss_pct": round(summary["data_loss_pct"], 6),
-        "duplicate_chunks": sum(r.final.duplicates for r in accepted if r.final),
-        "acknowledged_loss_chunks": sum(r.acknowledged_loss_chunks for r in accepted),
-        "recovery_s": [recovery_times(f, results, events) | {"fault": f.index, "action": f.action} for f in faults],
-        **cost(results, ledger, events),
+        "duplicate_chunks": sum(r.duplicate_chunks for r in accepted),
+        **final_state(accepted),
+        "recovery_s": [recovery_times(f, results, canaries) | {"fault": f.index, "action": f.action} for f in faults_of(events)],
+        "canaries": {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)},
+        **spent,
+        **experience(results),
         **latency(results),
+        "errors": completeness(meant.planned, meant.locust_exit_code, events, results, spent["unattributed_calls"]),
     }
-    return metrics

@@ -50,6 +50,9 @@ class LoadShape(BaseModel):
     # a user who sees no new chunk (and no end) for this long gives up too: a stalled
     # task is found in seconds rather than at the deadline (None: only the deadline)
     stall_timeout_s: float | None = Field(None, gt=0)
+    # a user whose submit is refused tries again after this long, until task_timeout_s
+    # (None: never; the request is then ``rejected``)
+    submit_retry_s: float | None = Field(None, gt=0)
     models: list[ModelChoice] = Field(default_factory=lambda: [ModelChoice()])
     max_tokens: int | None = Field(None, ge=1)
     repeat_rate: float = Field(0.0, ge=0, le=1)  # share of requests asking a popular prompt again

@@ -83,16 +83,25 @@ class ChatUser(FastHttpUser):
         self.iteration += 1
         self.converse(request, prompt, choice.provider, choice.model, will_refresh)
 
+    def _submit_until_accepted(self, deadline: float, *args, **kwargs) -> str | None:
+        """Submit; when refused, try again every ``submit_retry_s`` if the load says so, until the deadline."""
+        task_id = self._submit(*args, **kwargs)
+        retry = self.config.submit_retry_s
+        while task_id is None and retry is not None and time.monotonic() + retry < deadline:
+            time.sleep(retry)
+            task_id = self._submit(*args, **kwargs)
+        return task_id
+
     def converse(self, request: str, prompt: str, provider: str, model: str, will_refresh: bool) -> None:
         config = self.config
         started = time.monotonic()
-        task_id = self._submit(request, prompt, provider, model)
+        deadline = started + config.task_timeout_s
+        task_id = self._submit_until_accepted(deadline, request, prompt, provider, model)
         if task_id is None:
             return
         shown: list[str] = []
         first_chunk_seen = False
         refresh_at = config.f5.at_fraction * len(expected_text(prompt, model, config.llm_seed, config.max_tokens, config.llm_output_tokens))
-        deadline = started + config.task_timeout_s
         last_news = started  # the last time the page changed: a new chunk or a new task
         while True:
             now = time.monotonic()
@@ -103,6 +112,7 @@ class ChatUser(FastHttpUser):
                 self._event("E2E", started, failed="gave up")
                 return
             url = f"{self.api.chunks_path(task_id)}?from_id={len(shown)}"
+            asked = history.now() if history is not None else None  # when this poll left: served after a fault, or before it?
             with self.client.get(url, name="chunks", catch_response=True) as response:
                 if response.status_code != 200:
                     error = f"HTTP {response.status_code}: {(response.text or '')[:300]}" if response.status_code else f"{response.error}"
@@ -113,7 +123,7 @@ class ChatUser(FastHttpUser):
                 page = self.api.page(response.json())
             if page.chunks:
                 chunks = [{"chunk_id": c["chunk_id"], "text": c["text"]} for c in page.chunks]
-                self._record("ok", "chunks", task_id, request=request, from_id=len(shown), status=page.status, chunks=chunks)
+                self._record("ok", "chunks", task_id, request=request, from_id=len(shown), asked_t=asked, status=page.status, chunks=chunks)
                 shown.extend(c["text"] for c in chunks)
                 last_news = time.monotonic()
                 if not first_chunk_seen and any(c["text"] for c in chunks):
@@ -129,7 +139,7 @@ class ChatUser(FastHttpUser):
                 shown = []  # the page forgot everything it showed
                 last_news = time.monotonic()
                 if config.f5.mode == "reask":
-                    task_id = self._submit(request, prompt, provider, model, refresh_of=task_id)
+                    task_id = self._submit_until_accepted(deadline, request, prompt, provider, model, refresh_of=task_id)
                     if task_id is None:
                         return
                 else:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmchaos.checker import RequestResult, expectation, request_results
+from llmchaos.checker import CANARY, RequestResult, expectation, request_results
 from llmchaos.errors import BadInputError
 from llmchaos.history import Event, read_history
-from llmchaos.metrics import cell_metrics, cost, faults_of, latency, recovery_times
+from llmchaos.metrics import Expectations, cell_metrics, cost, experience, faults_of, final_state, latency, recovery_times
 
 RECOVERY_KEYS = ("health", "first_ok", "inflight_resume", "inflight_complete")
 
@@ -37,6 +37,7 @@ class Repetition:
     events: list[Event] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
     results: list[RequestResult] = field(default_factory=list)
+    canaries: list[RequestResult] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,30 +60,22 @@ class Run:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
+    """Every row of a JSONL file (a missing file is a ``FileNotFoundError``: a complete cell has its ledger)."""
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def load_run(directory: Path) -> Run:
-    """Every cell of a run directory, measured (``BadInputError`` if it is not one)."""
+    """Every cell of a run directory, measured (``BadInputError`` if it is not one).
+
+    A cell whose files cannot be read (a malformed history, a missing ledger, a broken
+    ``cell.json``) becomes an ``error`` cell saying why; the others are measured as usual.
+    """
     directory = Path(directory)
     run_file = directory / "run.json"
     if not run_file.is_file():
         raise BadInputError(f"{directory} is not a run directory (no run.json): give the --out of an `llmchaos run`")
     record = json.loads(run_file.read_text())
-    repetitions: list[Repetition] = []
-    for cell_file in sorted(directory.glob("*/*/*/cell.json")):
-        settings = json.loads(cell_file.read_text())
-        rep = Repetition(settings["stack"], settings["scenario"], int(settings["repetition"]), settings["status"], settings)
-        if rep.status == "complete":
-            folder = cell_file.parent
-            rep.events = read_history(folder / "history.jsonl")
-            rep.ledger = _jsonl(folder / "ledger.jsonl")
-            expect = expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"])
-            rep.results = request_results(rep.events, expect)
-            rep.metrics = cell_metrics(rep.events, rep.ledger, expect)
-        repetitions.append(rep)
+    repetitions = [_measure(cell_file) for cell_file in sorted(directory.glob("*/*/*/cell.json"))]
     if not repetitions:
         raise BadInputError(f"{directory} has no cell yet: run `llmchaos run --out {directory}` first")
     plan = record.get("plan", {})
@@ -91,14 +84,51 @@ def load_run(directory: Path) -> Run:
     return Run(directory, record, repetitions)
 
 
+def _measure(cell_file: Path) -> Repetition:
+    """One cell, measured; an unreadable or incomplete one is an ``error`` with the reason."""
+    folder = cell_file.parent
+    fallback = (folder.parent.parent.name, folder.parent.name, int(folder.name) if folder.name.isdigit() else 0)
+    try:
+        settings = json.loads(cell_file.read_text())
+        rep = Repetition(settings["stack"], settings["scenario"], int(settings["repetition"]), settings["status"], settings)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Repetition(*fallback, "error", {"error": f"{cell_file}: unreadable ({type(exc).__name__}: {exc})"})
+    if rep.status != "complete":
+        return rep
+    try:
+        rep.events = read_history(folder / "history.jsonl")
+        rep.ledger = _jsonl(folder / "ledger.jsonl")
+        expect = expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"])
+        rep.results = request_results(rep.events, expect)
+        rep.canaries = request_results(rep.events, expect, who=CANARY)
+        rep.metrics = cell_metrics(rep.events, rep.ledger, expect, _meant(settings))
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # HistoryError is a ValueError
+        rep.status, rep.settings = "error", {**settings, "error": f"{folder}: unreadable ({type(exc).__name__}: {exc})"}
+        return rep
+    if rep.metrics["errors"]:
+        rep.status, rep.settings = "error", {**settings, "error": "incomplete: " + "; ".join(rep.metrics["errors"])}
+    return rep
+
+
+def _meant(settings: dict[str, Any]) -> Expectations:
+    load = settings.get("load") or {}
+    shape = settings.get("scenario_settings", {}).get("load", {})
+    planned = load.get("planned_requests")
+    if planned is None and shape:
+        planned = shape["users"] * shape["tasks_per_user"]
+    return Expectations(planned, load.get("locust_exit_code"))
+
+
 def _index(order: list[str], name: str) -> int:
     return order.index(name) if name in order else len(order)
 
 
 def verdict(cell: dict[str, Any]) -> str:
-    """``ok``: every accepted request shown complete and correct; ``failed``: some requests
-    the stack itself declared failed, nothing silently lost; ``loss``: a request lost,
-    truncated, duplicated or corrupt, or text a user had seen taken back."""
+    """``ok``: every accepted request shown complete and correct, nothing taken back;
+    ``failed``: some requests the stack itself declared failed (or refused), nothing
+    silently lost; ``loss``: a request lost, truncated, duplicated or corrupt, or text a
+    user had seen taken back (``error`` is decided before: the cell measured nothing
+    trustworthy)."""
     outcomes = cell["outcomes"]
     if any(outcomes[k] for k in ("lost", "truncated", "duplicated", "corrupt")) or cell["acknowledged_loss_chunks"]:
         return "loss"
@@ -112,20 +142,29 @@ def _median(values: list[float | None]) -> float | None:
     return round(statistics.median(present), 6) if present else None
 
 
+def _reason(rep: Repetition) -> str:
+    """Why a repetition is not measured: its own one-line reason, or a traceback's last line."""
+    if rep.settings.get("reason"):
+        return rep.settings["reason"]
+    lines = (rep.settings.get("error") or "").strip().splitlines()
+    return lines[-1] if lines else rep.status
+
+
 def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, Any]:
-    """One matrix cell from the repetitions of a stack x scenario."""
+    """One matrix cell from the repetitions of a stack x scenario.
+
+    A repetition that failed, was interrupted or measured nothing trustworthy makes the
+    whole cell an ``error`` (the reasons say which); the numbers of the others are kept."""
     cell: dict[str, Any] = {"stack": stack, "scenario": scenario, "repetitions": len(reps)}
     done = [r for r in reps if r.status == "complete"]
+    broken = [r for r in reps if r.status not in ("complete", "not_applicable")]
     if not done:
-        statuses = sorted({r.status for r in reps})
-        cell["verdict"] = "not applicable" if statuses == ["not_applicable"] else "error"
-        cell["reason"] = reps[0].settings.get("reason") or (reps[0].settings.get("error") or "").strip().splitlines()[-1:] or [statuses[0]]
-        if isinstance(cell["reason"], list):
-            cell["reason"] = cell["reason"][0]
+        cell["verdict"] = "not applicable" if not broken else "error"
+        cell["reason"] = _reason(broken[0] if broken else reps[0])
         return cell
     results = [x for r in done for x in r.results]
+    canaries = [x for r in done for x in r.canaries]
     ledger = [x for r in done for x in r.ledger]
-    events = [e for r in done for e in r.events]
     accepted = [x for x in results if x.outcome != "rejected"]
     expected = sum(len(x.expected) for x in accepted)
     delivered = sum(x.delivered_chars for x in accepted)
@@ -137,17 +176,21 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
         tasks_lost=outcomes["lost"],
         outcomes=outcomes,
         data_loss_pct=round(100.0 * (expected - delivered) / expected, 6) if expected else 0.0,
-        duplicate_chunks=sum(r.metrics["duplicate_chunks"] for r in done),
-        acknowledged_loss_chunks=sum(r.metrics["acknowledged_loss_chunks"] for r in done),
+        duplicate_chunks=sum(x.duplicate_chunks for x in accepted),
+        **final_state(accepted),
     )
-    per_rep = [[recovery_times(f, r.results, r.events) for f in faults_of(r.events)] for r in done]
+    per_rep = [[recovery_times(f, r.results, r.canaries) for f in faults_of(r.events)] for r in done]
     first = [times[0] for times in per_rep if times]
     cell["recovery_s"] = {k: _median([t[k] for t in first]) for k in RECOVERY_KEYS} if first else None
-    cell.update(cost(results, ledger, events))
+    cell["canaries"] = {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)}
+    cell.update(cost(results, ledger, canaries))
+    cell.update(experience(results))
     cell.update(latency(results))
     cell["verdict"] = verdict(cell)
-    if len(done) < len(reps):
-        cell["incomplete_repetitions"] = len(reps) - len(done)
+    if broken:
+        cell["verdict"] = "error"
+        cell["reason"] = f"{len(broken)} of {len(reps)} repetitions: " + "; ".join(f"#{r.repetition}: {_reason(r)}" for r in broken)
+        cell["incomplete_repetitions"] = len(broken)
     return cell
 
 

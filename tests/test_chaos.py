@@ -19,7 +19,9 @@ from chaos.faults import Fault, not_applicable, restart_policy
 from chaos.orchestrator import Orchestrator, Plan
 from chaos.scenario import load_scenario
 from llmchaos.errors import BadInputError
+from llmchaos.checker import expectation
 from llmchaos.history import read_history
+from llmchaos.metrics import cell_metrics
 from stacks.spec import load_stack
 
 # a short fault scenario: 6 users at once, 100-token answers, the API frozen halfway for 1 s
@@ -105,6 +107,8 @@ def test_the_same_seed_fires_the_fault_at_the_same_progress_and_the_probe_sees_r
     events = read_history(runs[0] / "mvp" / "small-pause" / "0" / "history.jsonl")
     nemesis = [(e.type, e.f, e.value["phase"]) for e in events if e.process == "nemesis"]
     assert nemesis == [("invoke", "pause", "fire"), ("ok", "pause", "fire"), ("invoke", "resume-process", "recover"), ("ok", "resume-process", "recover")]
+    frozen = next(e for e in events if e.process == "nemesis" and e.type == "ok")
+    assert frozen.value["confirmed"] == "frozen: backend", "the pause is confirmed by the kernel's process state"
     fired = next(e.t for e in events if e.process == "nemesis")
     thawed = [e.t for e in events if e.process == "nemesis"][-1]
     probe = [e for e in events if e.process == "probe"]
@@ -123,6 +127,26 @@ def test_the_mvp_loses_the_tasks_in_flight_when_its_api_crashes(traversable_tmp)
     assert kill.summary["correct"] >= 10, "the second round, after the restart, is served"
     [report] = cell(out, "mvp", "backend-kill")["faults"]
     assert report["fired"] and report["services"] == ["backend"] and report["healthy_t"] > report["recovered_t"] > report["fired_t"]
+    events = read_history(out / "mvp" / "backend-kill" / "0" / "history.jsonl")
+    phases = [(e.type, e.value["phase"]) for e in events if e.f == "phase"]
+    names = ["deploy", "warm-up", "load", "recovery", "drain", "final-reads", "collect", "teardown", "check"]
+    assert phases == [(edge, name) for name in names for edge in ("invoke", "ok")], "every phase of the cell, in order, started and ended"
+    assert min(e.t for e in events) >= 0
+    # the fault moment is the confirmed death of the backend, after the command was sent
+    assert report["effective_t"] >= report["fired_t"] and report["confirmed"].startswith("process dead")
+    # every accepted task was read back after the recovery, and the MVP's files kept what was shown
+    accepted = {e.task_id for e in events if e.f == "submit" and e.type == "ok" and e.process != "orchestrator"}
+    read = {e.task_id: e for e in events if e.f == "final-read"}
+    assert set(read) == accepted and len([e for e in events if e.f == "final-read"]) == len(accepted), "each task read once"
+    # a crash mid-write can leave a chunks file torn (no temporary file, no fsync): that task is unreadable, not lost
+    assert all(e.type == "ok" or "HTTP 500" in e.value["error"] for e in read.values())
+    m = cell_metrics(events, [json.loads(x) for x in (out / "mvp" / "backend-kill" / "0" / "ledger.jsonl").read_text().splitlines()],
+                     expectation(cell(out, "mvp", "backend-kill")["llm"]["output_tokens"], cell(out, "mvp", "backend-kill")["llm"]["seed"]))  # fmt: skip
+    assert m["final_status"].get("running", 0) >= 5, "the tasks the crash interrupted stay 'running' for ever"
+    assert m["acknowledged_loss_chunks"] is not None and m["unattributed_calls"] == 0 and m["errors"] == []
+    # availability from our own canary: served within moments of the backend's health, not after the users' stall timeout
+    [times] = m["recovery_s"]
+    assert m["canaries"]["correct"] == 1 and times["first_ok"] is not None and times["first_ok"] - times["health"] < 2.0, times
     assert worker.status == "not_applicable"
     recorded = cell(out, "mvp", "worker-kill")
     assert recorded["status"] == "not_applicable" and "no worker" in recorded["reason"]

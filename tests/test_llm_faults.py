@@ -30,6 +30,7 @@ async def test_a_dropped_stream_raises_in_the_sdk_after_exactly_k_tokens(provide
         await read_tokens(provider, flavour, "cut me", task_id, count=OUTPUT_TOKENS)
     [row] = provider.wait_ledger(task_id)
     assert (row["outcome"], row["fault"], row["completion_tokens"]) == ("fault", "cut", 5)
+    assert row["cost_usd"] > 0, "the tokens sent before the cut are billed"
 
 
 @pytest.mark.parametrize("flavour,error_class", [("openai", openai.APIError), ("anthropic", anthropic.APIStatusError)])

@@ -85,6 +85,7 @@ async def test_injected_http_errors_raise_the_sdk_exception(provider, task_id, f
         assert caught.value.response.headers["retry-after"] == "2"
     [row] = provider.wait_ledger(task_id)
     assert (row["outcome"], row["fault"], row["status"], row["completion_tokens"]) == ("fault", f"http_{status}", seen_status, 0)
+    assert row["cost_usd"] == 0.0 and row["prompt_tokens"] > 0, "an error before the first token is not billed"
 
 
 async def test_the_sdk_retries_a_429_and_every_attempt_is_in_the_ledger(provider, task_id):
@@ -93,6 +94,7 @@ async def test_the_sdk_retries_a_429_and_every_attempt_is_in_the_ledger(provider
     assert text == expected_text("retry me", "gpt-4o", output_tokens=OUTPUT_TOKENS)
     rows = provider.wait_ledger(task_id, count=3)
     assert [r["outcome"] for r in rows] == ["fault", "fault", "completed"]
+    assert [r["cost_usd"] > 0 for r in rows] == [False, False, True], "only the answer is billed"
 
 
 async def test_bad_requests_are_rejected_in_each_flavour_shape(provider, task_id):

@@ -48,7 +48,11 @@ def test_a_20_user_baseline_loses_nothing(traversable_tmp, stack, runtime):
     assert (s["requests"], s["accepted"], s["correct"], s["data_loss_pct"]) == (40, 40, 40, 0.0), s
     files = cell_files(out, stack, "baseline")
     assert json.loads((files / "cell.json").read_text())["status"] == "complete"
-    assert len({e.process for e in read_history(files / "history.jsonl")}) == 20
+    events = read_history(files / "history.jsonl")
+    assert len({e.process for e in events if e.process.startswith("client-")}) == 20
+    assert {e.process for e in events} - {e.process for e in events if e.process.startswith("client-")} == {"orchestrator", "auditor"}
+    reads = [e for e in events if e.f == "final-read"]
+    assert len(reads) == 40 and all(e.type == "ok" and e.value["status"] == "completed" for e in reads), "every task read back whole"
     assert Counter(r["outcome"] for r in jsonl(files / "ledger.jsonl")) == Counter({"completed": 40})
     with (files / "locust" / "locust_stats.csv").open() as f:
         kinds = {row["Type"] for row in csv.DictReader(f)}
@@ -78,7 +82,7 @@ def test_two_local_locust_workers_share_the_load(traversable_tmp):
     [cell] = Orchestrator(Plan(["mvp"], [str(scenario)], out, runtime="local", workers=2)).run()
     assert cell.status == "complete" and cell.summary["correct"] == 12
     files = out / "mvp" / "small" / "0"
-    workers = {e.process.split("-")[1] for e in read_history(files / "history.jsonl")}
+    workers = {e.process.split("-")[1] for e in read_history(files / "history.jsonl") if e.process.startswith("client-")}
     assert workers == {"0", "1"}, "users ran in both worker processes"
     assert {"master.log", "worker-0.log", "worker-1.log"} <= {p.name for p in (files / "locust").iterdir()}
 

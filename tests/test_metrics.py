@@ -6,7 +6,7 @@ import pytest
 
 from llmchaos.checker import expectation
 from llmchaos.history import Event
-from llmchaos.metrics import cell_metrics, faults_of, percentile
+from llmchaos.metrics import Expectations, cell_metrics, faults_of, percentile
 from stacks.llm.text import text_sha256
 
 EXPECT = expectation(output_tokens=12, llm_seed=0)
@@ -35,17 +35,31 @@ def ended(t: float, request: str, task: str, status: str = "completed") -> Event
     return ev(t, f"client-{request}", "ok", "status", task, request=request, status=status)
 
 
-def row(call: str, task: str, outcome: str, cost: float, end: float, text: str = ANSWER) -> dict:
-    return {"call_id": call, "task_id": task, "outcome": outcome, "cost_usd": cost, "end": end, "text_sha256": text_sha256(text)}
+def row(call: str, task: str, outcome: str, cost: float, end: float, text: str = ANSWER, tokens: int = 12) -> dict:
+    return {"call_id": call, "task_id": task, "outcome": outcome, "cost_usd": cost, "end": end, "text_sha256": text_sha256(text), "completion_tokens": tokens}
 
 
 FAULT = [
     ev(1.0, "nemesis", "invoke", "kill", fault=0, action="kill", phase="fire"),
-    ev(1.02, "nemesis", "ok", "kill", fault=0, action="kill", phase="fire"),
+    ev(1.02, "nemesis", "ok", "kill", fault=0, action="kill", phase="fire", confirmed="process dead"),  # the fault moment
     ev(1.1, "probe", "info", "health", fault=0, healthy=False, services={"backend": False}),
     ev(2.0, "nemesis", "ok", "start", fault=0, action="kill", phase="recover"),
-    ev(2.5, "probe", "info", "health", fault=0, healthy=True, recovered=True, services={"backend": True}),
+    ev(2.52, "probe", "info", "health", fault=0, healthy=True, recovered=True, services={"backend": True}),
 ]
+
+
+def canary(t: float, n: int, served: float | None, fault: int = 0) -> list[Event]:
+    """One canary request: refused (``served`` None) or served whole ``served`` later."""
+    request, prompt = f"canary-{fault}-{n}", f"Canary {fault}-{n}: are you there?"
+    out = [ev(t, "canary", "invoke", "submit", None, request=request, prompt=prompt, provider="openai", model="gpt-4o", max_tokens=8)]
+    if served is None:
+        return out + [ev(t + 0.001, "canary", "fail", "submit", None, request=request, error="ConnectError")]
+    text = EXPECT(prompt, "gpt-4o", 8)
+    return out + [
+        ev(t + 0.01, "canary", "ok", "submit", f"k{n}", request=request, status="running"),
+        ev(t + served - 0.01, "canary", "ok", "chunks", f"k{n}", request=request, asked_t=t + served - 0.02, status="completed", chunks=[{"chunk_id": 0, "text": text}]),
+        ev(t + served, "canary", "ok", "status", f"k{n}", request=request, status="completed"),
+    ]
 
 
 def test_the_four_recovery_times_of_a_crash_that_a_task_survives():
@@ -53,17 +67,33 @@ def test_the_four_recovery_times_of_a_crash_that_a_task_survives():
         *submit(0.2, "a", "t1"),
         shown(0.5, "a", "t1", 0, ANSWER[:HALF]),
         *FAULT,
-        shown(3.0, "a", "t1", 1, ANSWER[HALF:]),  # in flight at the fault: resumes at +2.0
-        ended(3.5, "a", "t1"),  # and completes at +2.5
+        *canary(1.02, 0, None), *canary(1.52, 1, None), *canary(2.02, 2, None),
+        *canary(2.52, 3, 0.5),  # the first canary served whole: at +2.0 from the fault moment
+        shown(3.02, "a", "t1", 1, ANSWER[HALF:]),  # in flight at the fault: resumes at +2.0
+        ended(3.52, "a", "t1"),  # and completes at +2.5
         *submit(2.8, "b", "t2"),
         shown(3.3, "b", "t2", 0, ANSWER),
-        ended(4.0, "b", "t2"),  # the first request after the fault, served at +3.0
+        ended(4.0, "b", "t2"),  # a user's request after the fault: not what (b) measures
     ]
     [fault] = faults_of(events)
-    assert (fault.fired_t, fault.recovered_t, fault.healthy_t) == (1.0, 2.0, 2.5)
+    assert (fault.fired_t, fault.effective_t, fault.recovered_t, fault.healthy_t) == (1.0, 1.02, 2.0, 2.52)
     m = cell_metrics(events, [], EXPECT)
-    assert m["recovery_s"] == [{"health": 1.5, "first_ok": 3.0, "inflight_resume": 2.0, "inflight_complete": 2.5, "fault": 0, "action": "kill"}]
+    assert m["recovery_s"] == [{"health": 1.5, "first_ok": 2.0, "inflight_resume": 2.0, "inflight_complete": 2.5, "fault": 0, "action": "kill"}]
     assert (m["tasks_correct"], m["tasks_lost"], m["data_loss_pct"]) == (2, 0, 0.0)
+    assert m["canaries"] == {"requests": 4, "correct": 1} and m["tasks_submitted"] == 2, "canaries are not users"
+
+
+def test_a_chunk_served_before_the_fault_took_effect_is_not_a_resume():
+    events = [
+        *submit(0.2, "a", "t1"), shown(0.5, "a", "t1", 0, ANSWER[:10]), *FAULT,
+        # asked at 1.01, before the kill was confirmed at 1.02: answered by the dying backend, recorded after
+        ev(1.025, "client-a", "ok", "chunks", "t1", request="a", asked_t=1.01, status="running", chunks=[{"chunk_id": 1, "text": ANSWER[10:20]}]),
+        ev(3.0, "client-a", "ok", "chunks", "t1", request="a", asked_t=2.9, status="completed", chunks=[{"chunk_id": 2, "text": ANSWER[20:]}]),
+        ended(3.1, "a", "t1"),
+    ]  # fmt: skip
+    m = cell_metrics(events, [], EXPECT)
+    assert m["recovery_s"][0]["inflight_resume"] == pytest.approx(3.0 - 1.02)
+    assert m["recovery_s"][0]["first_ok"] is None, "no canary in this history"
 
 
 def test_a_task_lost_at_the_crash_never_resumes_and_its_generation_is_wasted():
@@ -75,6 +105,7 @@ def test_a_task_lost_at_the_crash_never_resumes_and_its_generation_is_wasted():
     assert m["tasks_lost"] == 1 and m["data_loss_pct"] == pytest.approx(100 * (len(ANSWER) - HALF) / len(ANSWER))
     assert m["recovery_s"][0]["inflight_resume"] is None and m["recovery_s"][0]["first_ok"] is None
     assert (m["llm_cost_usd"], m["wasted_cost_usd"], m["cost_per_correct_usd"]) == (0.004, 0.004, None)
+    assert m["e2e_p50_s"] == pytest.approx(19.8) and m["e2e_completed_p50_s"] is None, "the lost request counts among the accepted only"
 
 
 def test_a_regeneration_is_paid_twice_and_the_first_call_is_wasted():
@@ -109,19 +140,88 @@ def test_a_cache_hit_costs_nothing_and_saves_what_the_same_answer_cost():
     assert m["cost_per_correct_usd"] == 0.0015
 
 
-def test_duplicated_and_acknowledged_losses_are_counted_in_chunks():
+def test_duplicated_chunks_are_counted_and_acknowledged_loss_comes_from_final_reads():
     events = [
         *submit(0.1, "a", "t1"),
         shown(0.5, "a", "t1", 0, ANSWER[:HALF]),
         shown(0.6, "a", "t1", 0, ANSWER[:HALF]),  # the same chunk shown again
         shown(0.7, "a", "t1", 1, ANSWER[HALF:], status="completed"), ended(0.8, "a", "t1"),
         *submit(1.0, "b", "t2"), shown(1.2, "b", "t2", 0, ANSWER[:HALF]),
-        ev(1.3, "client-b", "info", "refresh", "t2", request="b", mode="reattach"),
-        shown(1.5, "b", "t2", 1, ANSWER[HALF:], status="completed"), ended(1.6, "b", "t2"),  # chunk 0 is gone after the refresh
+        ev(20.0, "client-b", "fail", "status", "t2", request="b", error="no new chunk for 20s"),
+        ev(30.0, "auditor", "ok", "final-read", "t1", request="a", found=True, status="completed",
+           chunks=[{"chunk_id": 0, "text": ANSWER[:HALF]}, {"chunk_id": 1, "text": ANSWER[HALF:]}]),
+        ev(30.1, "auditor", "ok", "final-read", "t2", request="b", found=False, chunks=[]),  # the stack forgot t2
     ]  # fmt: skip
     m = cell_metrics(events, [], EXPECT)
     assert m["outcomes"]["duplicated"] == 1 and m["duplicate_chunks"] == 1
-    assert m["acknowledged_loss_chunks"] == 1 and m["outcomes"]["corrupt"] == 1
+    assert m["acknowledged_loss_chunks"] == 1 and m["final_status"] == {"completed": 1, "missing": 1} and m["unreadable_tasks"] == 0
+
+
+def test_no_final_read_means_acknowledged_loss_not_measured():
+    events = [*submit(0.1, "a", "t1"), shown(0.5, "a", "t1", 0, ANSWER, status="completed"), ended(0.8, "a", "t1")]
+    m = cell_metrics(events, [], EXPECT)
+    assert m["acknowledged_loss_chunks"] is None and m["final_status"] == {"not read": 1}
+
+
+def test_a_refusal_before_any_token_is_a_free_provider_retry_not_a_regeneration():
+    events = [*submit(0.2, "a", "t1"), shown(3.0, "a", "t1", 0, ANSWER, status="completed"), ended(3.1, "a", "t1")]
+    ledger = [row("c1", "t1", "fault", 0.0, 1.0, tokens=0), row("c2", "t1", "fault", 0.0, 1.5, tokens=0), row("c3", "t1", "completed", 0.002, 2.9)]
+    m = cell_metrics(events, ledger, EXPECT)
+    assert (m["provider_retries"], m["regenerations"], m["llm_calls"], m["llm_cost_usd"]) == (2, 0, 3, 0.002)
+
+
+def test_every_ledger_row_is_attributed_or_the_cell_is_incomplete():
+    events = [*submit(0.2, "a", "t1"), shown(1.0, "a", "t1", 0, ANSWER, status="completed"), ended(1.1, "a", "t1"), *canary(2.0, 0, 0.4)]
+    ledger = [row("c1", "t1", "completed", 0.002, 1.0), row("c2", "k0", "completed", 0.0001, 2.3, tokens=8)]
+    m = cell_metrics(events, ledger, EXPECT, Expectations(planned=1, locust_exit_code=0))
+    assert (m["llm_calls"], m["llm_cost_usd"], m["canary_calls"], m["canary_cost_usd"], m["unattributed_calls"]) == (1, 0.002, 1, 0.0001, 0)
+    assert m["errors"] == []
+    stray = cell_metrics(events, [*ledger, row("c3", "nobody", "completed", 0.002, 3.0, text="not asked by anyone")], EXPECT, Expectations(planned=1, locust_exit_code=0))
+    assert stray["unattributed_calls"] == 1 and stray["unattributed_cost_usd"] == 0.002
+    assert stray["errors"] == ["1 LLM calls of the ledger map to no request of the history"]
+
+
+def test_a_call_for_a_submit_whose_answer_never_came_back_is_attributed_by_the_text_it_generated():
+    # the backend was frozen: the canary's submit timed out, and the thawed backend still created the task
+    refused = canary(2.0, 0, None)
+    prompt = refused[0].value["prompt"]
+    events = [*submit(0.2, "a", "t1"), shown(1.0, "a", "t1", 0, ANSWER, status="completed"), ended(1.1, "a", "t1"), *refused]
+    ledger = [row("c1", "t1", "completed", 0.002, 1.0), row("c2", "unseen", "completed", 0.0001, 9.0, text=EXPECT(prompt, "gpt-4o", 8))]
+    ledger.append(row("c3", "unseen-2", "completed", 0.002, 9.5))  # a user's submit lost the same way: the same answer, generated again
+    m = cell_metrics(events, ledger, EXPECT, Expectations(planned=1, locust_exit_code=0))
+    assert (m["canary_calls"], m["unattributed_calls"], m["llm_calls"], m["regenerations"], m["wasted_cost_usd"]) == (1, 0, 2, 1, 0.002)
+
+
+def test_an_empty_cell_a_short_load_a_crashed_load_generator_are_incomplete():
+    assert cell_metrics([], [], EXPECT, Expectations(planned=20))["errors"] == ["the history holds no user operation: the load generator sent nothing"]
+    one = [*submit(0.2, "a", "t1"), shown(1.0, "a", "t1", 0, ANSWER, status="completed"), ended(1.1, "a", "t1")]
+    assert cell_metrics(one, [], EXPECT, Expectations(planned=2))["errors"] == ["only 1 of the 2 planned requests ran"]
+    crashed = cell_metrics([*submit(0.2, "a", "t1")], [], EXPECT, Expectations(planned=1, locust_exit_code=1))["errors"]
+    assert crashed == ["the load generator (Locust) exited with code 1: see locust/*.log", "1 accepted requests never ended: the load generator stopped before them"]
+
+
+def test_what_users_lived_through():
+    events = [
+        *submit(0.0, "a", "t1"),
+        shown(0.5, "a", "t1", 0, ANSWER[:10]), shown(0.7, "a", "t1", 1, ANSWER[10:20]),
+        ev(1.0, "client-a", "fail", "chunks", "t1", request="a", error="HTTP 503"),
+        ev(1.2, "client-a", "fail", "chunks", "t1", request="a", error="HTTP 503"),
+        shown(4.7, "a", "t1", 2, ANSWER[20:], status="completed"), ended(4.8, "a", "t1"),  # a 4 s wait between two chunks
+        ev(5.0, "client-b", "invoke", "submit", None, request="b", prompt=PROMPT, provider="openai", model="gpt-4o", max_tokens=None),
+        ev(5.1, "client-b", "fail", "submit", None, request="b", error="HTTP 503"),
+    ]  # fmt: skip
+    m = cell_metrics(events, [], EXPECT)
+    assert (m["failed_polls"], m["failed_submits"]) == (2, 1)
+    assert m["error_s"] == pytest.approx(3.7) and m["no_progress_s"] == pytest.approx(4.0)
+    assert (m["chunk_gap_max_p50_s"], m["chunk_gap_max_s"]) == (pytest.approx(4.0), pytest.approx(4.0))
+    assert m["outcomes"]["rejected"] == 1 and m["tasks_accepted"] == 1
+
+
+def test_a_stale_cache_hit_is_neither_a_hit_nor_a_saving():
+    other = EXPECT("Another prompt", "gpt-4o", None)
+    events = [*submit(2.0, "b", "t2", cached=True), shown(2.2, "b", "t2", 0, other, status="completed"), ended(2.3, "b", "t2")]
+    m = cell_metrics(events, [row("c1", "t9", "completed", 0.003, 1.0)], EXPECT)
+    assert (m["cache_hits"], m["stale_cache_hits"], m["cache_savings_usd"], m["outcomes"]["corrupt"]) == (0, 1, 0.0, 1)
 
 
 def test_latency_percentiles_are_exact_nearest_rank_values():
@@ -129,5 +229,7 @@ def test_latency_percentiles_are_exact_nearest_rank_values():
     events = []
     for i, (first, end) in enumerate([(0.3, 1.0), (0.5, 2.0), (0.4, 1.5)]):
         events += [*submit(10.0 * i, str(i), f"t{i}"), shown(10.0 * i + first, str(i), f"t{i}", 0, ANSWER, status="completed"), ended(10.0 * i + end, str(i), f"t{i}")]
+    events += [*submit(40.0, "lost", "t9"), ev(60.0, "client-lost", "fail", "status", "t9", request="lost", error="gave up")]
     m = cell_metrics(events, [], EXPECT)
-    assert (m["ttft_p50_s"], m["ttft_p99_s"], m["e2e_p50_s"], m["e2e_p99_s"]) == pytest.approx((0.4, 0.5, 1.5, 2.0))
+    assert (m["ttft_completed_p50_s"], m["ttft_completed_p99_s"], m["e2e_completed_p50_s"], m["e2e_completed_p99_s"]) == pytest.approx((0.4, 0.5, 1.5, 2.0))
+    assert (m["ttft_p50_s"], m["e2e_p50_s"], m["e2e_p99_s"]) == pytest.approx((0.4, 1.5, 20.0)), "every accepted request, the lost one included"

@@ -70,6 +70,33 @@ def test_an_injected_regression_fails_the_report_and_is_named(run_copy):
     assert "Regressions against the baseline" in (run_copy / "report.html").read_text()
 
 
+def test_a_cell_that_measured_nothing_is_an_error_and_fails_the_gate(run_copy):
+    (run_copy / "mvp" / "baseline" / "0" / "history.jsonl").write_text("")  # Locust never ran a user
+    result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
+    assert result.exit_code == 1, result.output
+    matrix = json.loads((run_copy / "matrix.json").read_text())
+    cell = next(c for c in matrix["cells"] if c["stack"] == "mvp" and c["scenario"] == "baseline")
+    assert cell["verdict"] == "error" and "no user operation" in cell["reason"]
+    assert ("mvp", "baseline", "verdict") in [(r["stack"], r["scenario"], r["metric"]) for r in matrix["regressions"]["found"]]
+    assert all(c["verdict"] != "error" for c in matrix["cells"] if (c["stack"], c["scenario"]) != ("mvp", "baseline"))
+
+
+def test_one_unreadable_cell_is_an_error_and_the_rest_of_the_report_is_written(run_copy):
+    history = run_copy / "mvp" / "backend-kill" / "0" / "history.jsonl"
+    lines = history.read_text().splitlines()
+    broken = json.loads(lines[3]) | {"t": -1.0}
+    history.write_text("\n".join([*lines[:3], json.dumps(broken), *lines[4:]]) + "\n")
+    ledger = run_copy / "redis" / "cache-repeat" / "0" / "ledger.jsonl"
+    ledger.unlink()
+    result = CliRunner().invoke(main, ["report", str(run_copy)])
+    assert result.exit_code == 0, result.output
+    cells = {(c["stack"], c["scenario"]): c for c in json.loads((run_copy / "matrix.json").read_text())["cells"]}
+    assert cells["mvp", "backend-kill"]["verdict"] == "error" and "t is negative" in cells["mvp", "backend-kill"]["reason"]
+    assert cells["redis", "cache-repeat"]["verdict"] == "error" and "ledger.jsonl" in cells["redis", "cache-repeat"]["reason"]
+    assert cells["mvp", "baseline"]["verdict"] == "ok"
+    assert "mvp" in (run_copy / "report.html").read_text()
+
+
 def test_a_directory_that_is_not_a_run_is_refused_with_what_to_do(tmp_path):
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not a run directory" in result.output

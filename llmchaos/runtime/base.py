@@ -112,6 +112,10 @@ class Runtime(abc.ABC):
         """Alive and not frozen, as the operating system or the engine says."""
 
     @abc.abstractmethod
+    def is_paused(self, service: str) -> bool:
+        """Frozen by ``pause``: what the kernel (or the engine) says, to confirm the fault took effect."""
+
+    @abc.abstractmethod
     def logs(self, service: str) -> str: ...
 
     @abc.abstractmethod

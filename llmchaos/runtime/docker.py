@@ -207,6 +207,10 @@ class DockerRuntime(Runtime):
             return False
         return container.status == "running"
 
+    def is_paused(self, service: str) -> bool:
+        container = self.container(service)
+        return container is not None and container.status == "paused"
+
     def exited_for_good(self, service: str) -> bool:
         container = self.container(service)
         if container is None or container.status != "exited":

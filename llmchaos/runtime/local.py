@@ -179,6 +179,10 @@ class LocalRuntime(Runtime):
         pid = self.pid(service)
         return pid is not None and self._services[service].popen.poll() is None and process_state(pid) not in (None, "Z", "T")
 
+    def is_paused(self, service: str) -> bool:
+        pid = self.pid(service)
+        return pid is not None and process_state(pid) == "T"
+
     def exited_for_good(self, service: str) -> bool:
         svc = self._services.get(service)
         if svc is None or svc.popen is None or svc.popen.poll() is None:

@@ -4,7 +4,9 @@ Why: the LLM money a stack wastes (re-generations after a crash, answers nobody
 received) is only measurable at the provider. Each row says who called (stack and task,
 from request headers), how many tokens were planned and how many actually left the
 server, and how the call ended: ``completed``, ``client_aborted`` (billed for the tokens
-sent, as real providers do), ``fault`` (injected by us) or ``rejected`` (400/404).
+sent, as real providers do), ``fault`` (injected by us) or ``rejected`` (400/404). A fault or a rejection before the
+first token costs nothing (real providers do not bill errors); after it, the tokens sent
+are billed.
 
 Rows go to memory (for ``GET /admin/ledger``) and, when a path is given, to a JSONL file,
 one flushed line per call, so a provider killed mid-run loses at most the calls in flight.
@@ -24,6 +26,7 @@ from .prices import CURRENT_PRICE_TABLE, UnknownModelError, cost_usd
 from .schedule import tokens_due
 
 OUTCOMES = ("completed", "client_aborted", "fault", "rejected")
+UNBILLED = ("fault", "rejected")  # when no token was sent
 
 
 @dataclass
@@ -110,6 +113,8 @@ class Ledger:
             cost = cost_usd(call.model, call.prompt_tokens, completion_tokens, self.price_table)
         except UnknownModelError:
             cost = 0.0
+        if outcome in UNBILLED and completion_tokens == 0:
+            cost = 0.0  # an error before the first token (429, 5xx, 529) is not billed, as real providers do
         row = {
             "call_id": call.call_id,
             "stack": call.stack,
