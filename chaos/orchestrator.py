@@ -335,20 +335,25 @@ def _summary(metrics: dict[str, Any], duration_s: float) -> dict[str, Any]:
 def summary_table(cells: list[Cell]) -> Table:
     """What each cell measured, one line each, as the run ends (the report goes further)."""
     table = Table(title="cells", show_lines=False)
-    for column in ("stack", "scenario", "#", "status", "correct", "lost", "failed", "refused", "data loss", "LLM calls", "healthy after", "note"):
+    columns = ("stack", "scenario", "#", "status", "correct", "lost", "failed", "refused", "data loss", "LLM calls", "healthy / first ok", "note")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("stack", "scenario", "status", "note") else "right")
     for cell in cells:
         s = cell.summary
         if cell.status != "complete":
-            why = (s.get("reason") or "").split(";")[0] if cell.status == "not_applicable" else (cell.error or "").split("\n")[0][:80]
+            why = (s.get("reason") or "").split(";")[0] if cell.status == "not_applicable" else (cell.error or "").split("\n")[0][:120]
             table.add_row(cell.stack, cell.scenario, str(cell.repetition), cell.status.replace("_", " "), *[""] * 7, why)
             continue
-        healthy = ", ".join(f"{x:.1f}s" for x in s.get("healthy_after_s", [])) or "-"
+        recovery = ", ".join(f"{_s(r['health'])} / {_s(r['first_ok'])}" for r in s.get("recovery_s") or []) or "-"
         table.add_row(
             cell.stack, cell.scenario, str(cell.repetition), "complete", f"{s['correct']}/{s['requests']}", str(s["lost"]), str(s["failed"]),
-            str(s["rejected"]), f"{s['data_loss_pct']:.1f} %", str(s.get("llm_calls", "")), healthy, "",
+            str(s["rejected"]), f"{s['data_loss_pct']:.1f} %", str(s.get("llm_calls", "")), recovery, "",
         )  # fmt: skip
     return table
+
+
+def _s(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds:.1f}s"
 
 
 def _try_collect_logs(runtime: Runtime, directory: Path) -> None:

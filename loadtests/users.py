@@ -2,8 +2,10 @@
 0.2 s until the task ends, showing each chunk as it arrives.
 
 Everything the user sees goes to the history: the submit and its answer, every new chunk
-(id and text), every failed poll, the refresh and what follows it, the final status or the
-moment the user gave up. Time to first chunk and end-to-end time are also Locust request
+(id, text, and ``asked_t``: when the poll that brought it left, so a chunk served before a
+fault took effect is never taken for a recovery), every failed poll, the refresh and what
+follows it, the final status or the moment the user gave up. A refused submit is retried
+every ``submit_retry_s`` when the load says so (off by default). Time to first chunk and end-to-end time are also Locust request
 events (types ``TTFT`` and ``E2E``), so they show in Locust's own tables; exact
 percentiles come from the history, since Locust rounds response times above 100 ms.
 """

@@ -1,7 +1,8 @@
 """The report's figures (matplotlib, headless), each drawn from measured data only.
 
 - a timeline per fault scenario: chunks per second received by all clients, one row per
-  stack, the fault-to-health span shaded, the recovery action marked;
+  stack, the cell's phases (deploy ... check) along the top, the fault-to-health span
+  shaded, the recovery action and the first canary served marked;
 - data loss per stack and scenario;
 - LLM cost per stack and scenario, useful and wasted;
 - TTFT and end-to-end distributions per stack and scenario.
@@ -35,12 +36,32 @@ def _colour(stack: str) -> str:
     return COLOURS.get(stack, "#666666")
 
 
+PHASE_COLOURS = {"deploy": "#bdbdbd", "warm-up": "#d9d9d9", "load": "#ffffff", "recovery": "#fdd0a2", "drain": "#c6dbef",
+                 "final-reads": "#9ecae1", "collect": "#dadaeb", "teardown": "#bdbdbd", "check": "#f0f0f0"}  # fmt: skip
+
+
+def phases_of(events) -> list[tuple[str, float, float]]:
+    """The orchestrator's phases of a cell: (name, start, end), from its ``phase`` lines."""
+    started: dict[str, float] = {}
+    spans = []
+    for e in sorted(events, key=lambda e: e.t):
+        if e.process != "orchestrator" or e.f != "phase":
+            continue
+        if e.type == "invoke":
+            started[e.value["phase"]] = e.t
+        elif e.value["phase"] in started:
+            spans.append((e.value["phase"], started.pop(e.value["phase"]), e.t))
+    return spans
+
+
 def timeline(run: Run, scenario: str) -> Figure | None:
-    """Chunks per second across all clients, per stack, for the first repetition."""
+    """Chunks per second across all users, per stack, for the first repetition: the
+    cell's phases along the top, the fault to health shaded, the recovery action and the
+    first canary served marked."""
     reps = [r for r in run.repetitions if r.scenario == scenario and r.status == "complete" and r.repetition == 0 and faults_of(r.events)]
     if not reps:
         return None
-    fig, axes = plt.subplots(len(reps), 1, figsize=(9, 1.9 * len(reps) + 0.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(reps), 1, figsize=(9, 2.1 * len(reps) + 0.6), sharex=False, squeeze=False)
     for ax, rep in zip(axes[:, 0], reps):
         counts: dict[int, int] = {}
         for e in rep.events:
@@ -49,20 +70,34 @@ def timeline(run: Run, scenario: str) -> Figure | None:
         end = max((e.t for e in rep.events), default=0.0)
         bins = list(range(int(end // BIN_S) + 1))
         ax.fill_between([b * BIN_S for b in bins], [counts.get(b, 0) / BIN_S for b in bins], step="post", color=_colour(rep.stack), alpha=0.8, linewidth=0)
+        top = max([counts.get(b, 0) / BIN_S for b in bins] + [1.0]) * 1.25
+        for name, start, stop in phases_of(rep.events):
+            ax.axvspan(start, stop, ymin=0.9, ymax=1.0, color=PHASE_COLOURS.get(name, "#eeeeee"), ec="#999999", lw=0.4)
+            if stop - start > end / 25:
+                ax.text((start + stop) / 2, top * 0.95, name, ha="center", va="center", fontsize=6.5, color="#333333")
         for fault in faults_of(rep.events):
             until = fault.healthy_t if fault.healthy_t is not None else end
-            ax.axvspan(fault.fired_t, until, color="#e31a1c", alpha=0.15, label="fault to health")
-            ax.axvline(fault.fired_t, color="#e31a1c", linewidth=1)
-            if fault.recovered_t is not None and fault.recovered_t != fault.fired_t:
-                ax.axvline(fault.recovered_t, color="#e31a1c", linewidth=1, linestyle="--", label="recovery action")
+            ax.axvspan(fault.effective_t, until, ymax=0.9, color="#e31a1c", alpha=0.15, label="fault to health")
+            ax.axvline(fault.effective_t, ymax=0.9, color="#e31a1c", linewidth=1)
+            if fault.recovered_t is not None and fault.recovered_t > fault.effective_t:
+                ax.axvline(fault.recovered_t, ymax=0.9, color="#e31a1c", linewidth=1, linestyle="--", label="recovery action")
+            served = [c.ended_t for c in rep.canaries if c.request.startswith(f"canary-{fault.index}-") and c.outcome == "correct" and c.ended_t]
+            if served:
+                ax.axvline(min(served), ymax=0.9, color="#238b45", linewidth=1.2, linestyle=":", label="first canary served")
+        ax.set_ylim(0, top)
+        ax.set_xlim(0, end)
         ax.set_ylabel(f"{rep.stack}\nchunks/s", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-    axes[0, 0].set_title(f"{scenario}: chunks received per second by all users (fault to health shaded)", fontsize=10)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    unique = dict(zip(labels, handles))
-    if unique:
-        axes[0, 0].legend(unique.values(), unique.keys(), fontsize=8, loc="upper right")
-    axes[-1, 0].set_xlabel("seconds since the load started")
+    axes[0, 0].set_title(f"{scenario}: chunks received per second by all users (phases on top; fault to health shaded)", fontsize=10)
+    handles, labels = [], []
+    for ax in axes[:, 0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if labels:
+        axes[-1, 0].legend(handles, labels, fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("seconds since the cell started")
     fig.tight_layout()
     return fig
 

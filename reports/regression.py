@@ -33,6 +33,9 @@ DEFAULT_TOLERANCES: dict[str, dict[str, Any]] = {
     "wasted_cost_usd": {"worse": "higher", "abs": 0.002, "rel": 0.5},
     "llm_cost_usd": {"worse": "higher", "abs": 0.002, "rel": 0.3},
     "recovery_health_s": {"worse": "higher", "abs": 10.0, "rel": 1.0},
+    "recovery_first_ok_s": {"worse": "higher", "abs": 10.0, "rel": 1.0},
+    "unreadable_tasks": {"worse": "higher", "abs": 2},
+    "unattributed_calls": {"worse": "higher", "abs": 0},
     "ttft_p50_s": {"worse": "higher", "abs": 1.0, "rel": 1.0},
     "e2e_p50_s": {"worse": "higher", "abs": 3.0, "rel": 1.0},
 }
@@ -55,8 +58,8 @@ def metric(cell: dict[str, Any], name: str) -> float | None:
     """A cell's value for a tolerance name (derived ones included)."""
     if name == "correct_share":
         return cell["tasks_correct"] / cell["tasks_accepted"] if cell.get("tasks_accepted") else None
-    if name == "recovery_health_s":
-        return (cell.get("recovery_s") or {}).get("health")
+    if name.startswith("recovery_") and name.endswith("_s"):
+        return (cell.get("recovery_s") or {}).get(name[len("recovery_") : -len("_s")])
     return cell.get(name)
 
 
@@ -74,7 +77,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 def baseline_from(matrix: dict[str, Any], tolerances: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """A baseline document from a run's matrix."""
-    keep = ("stack", "scenario", "verdict", "tasks_accepted", "tasks_correct") + tuple(k for k in DEFAULT_TOLERANCES if k not in ("correct_share", "recovery_health_s")) + ("recovery_s",)
+    keep = ("stack", "scenario", "verdict", "tasks_accepted", "tasks_correct") + tuple(k for k in DEFAULT_TOLERANCES if k != "correct_share" and not k.startswith("recovery_")) + ("recovery_s",)
     return {
         "note": "reference matrix of a real ci-profile run; `llmchaos report RUN --baseline` compares against it",
         "run": matrix["run"],

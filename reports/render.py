@@ -8,9 +8,25 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from typing import Any
 
 OUTCOME_COLUMNS = ("tasks_correct", "tasks_accepted", "tasks_lost", "data_loss_pct", "duplicate_chunks", "acknowledged_loss_chunks")
+
+VERDICT_TEXT = (
+    "Verdict: **ok** every accepted request shown complete and correct, nothing taken back; **failed** the stack declared "
+    "some requests failed (or refused them), nothing silently lost; **loss** a request lost, truncated, duplicated or corrupt, "
+    "or a chunk a user had seen no longer returned by the final read; **error** the cell measured nothing trustworthy "
+    "(fewer requests than planned, the load generator failed, LLM calls no request explains, unreadable files): its reason is shown."
+)
+RECOVERY_TEXT = (
+    "Recovery times run from the fault moment (the target confirmed dead, stopped or frozen) to: every service healthy "
+    "(health), the first canary request, our own probe submitted every 0.5 s from the fault, served whole (first ok), the "
+    "first chunk asked for after the fault by a request in flight at it (in-flight resume), the first such request complete "
+    "(in-flight done). Ack. loss: chunks a user was shown that the final read after the recovery no longer returned "
+    "(– when nothing was read back); unreadable: tasks the stack could not serve at all after the recovery; stuck: tasks "
+    "still running when read back, after every user had left."
+)
 
 
 def _num(value: Any, digits: int = 2, unit: str = "") -> str:
@@ -30,10 +46,27 @@ def _recovery(cell: dict[str, Any], key: str) -> str:
     return "–" if not recovery else _num(recovery.get(key), 1, " s")
 
 
+def _measured(matrix: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in matrix["cells"] if "tasks_submitted" in c]
+
+
+def _stuck(cell: dict[str, Any]) -> str:
+    """Tasks the final read found neither ended nor gone: still running (or queued) after the recovery."""
+    statuses = cell.get("final_status") or {}
+    if not statuses or set(statuses) == {"not read"}:
+        return "–"
+    return str(sum(n for status, n in statuses.items() if status not in ("completed", "failed", "cancelled", "missing", "unreadable", "not read")))
+
+
+def _ack(cell: dict[str, Any]) -> str:
+    value = cell.get("acknowledged_loss_chunks")
+    return "–" if value is None else str(value)
+
+
 def matrix_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """The matrix as a table: one row per stack x scenario."""
     header = [
-        "stack", "scenario", "verdict", "correct / accepted", "lost", "data loss", "dup. chunks", "ack. loss",
+        "stack", "scenario", "verdict", "correct / accepted", "lost", "data loss", "dup. chunks", "ack. loss", "unreadable", "stuck",
         "health", "first ok", "in-flight resume", "in-flight done", "LLM cost", "wasted", "regen.", "TTFT p50", "E2E p50", "E2E p99",
     ]  # fmt: skip
     rows = []
@@ -43,10 +76,46 @@ def matrix_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             continue
         rows.append([
             c["stack"], c["scenario"], c["verdict"], f"{c['tasks_correct']} / {c['tasks_accepted']}", str(c["tasks_lost"]),
-            _num(c["data_loss_pct"], 1, " %"), str(c["duplicate_chunks"]), str(c["acknowledged_loss_chunks"]),
+            _num(c["data_loss_pct"], 1, " %"), str(c["duplicate_chunks"]), _ack(c), str(c.get("unreadable_tasks", "–")), _stuck(c),
             _recovery(c, "health"), _recovery(c, "first_ok"), _recovery(c, "inflight_resume"), _recovery(c, "inflight_complete"),
             _usd(c["llm_cost_usd"]), _usd(c["wasted_cost_usd"]), str(c["regenerations"]),
             _num(c["ttft_p50_s"], 2, " s"), _num(c["e2e_p50_s"], 2, " s"), _num(c["e2e_p99_s"], 2, " s"),
+        ])  # fmt: skip
+    return header, rows
+
+
+def experience_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """What the users lived through, per measured cell."""
+    header = [
+        "stack", "scenario", "failed polls", "failed submits", "time in error", "waits > 2 s", "longest gap p50", "longest gap p99",
+        "longest gap max", "TTFT p50 / p99 (accepted)", "TTFT p50 (completed)", "E2E p50 / p99 (accepted)", "E2E p50 / p99 (completed)",
+    ]  # fmt: skip
+    rows = []
+    for c in _measured(matrix):
+        rows.append([
+            c["stack"], c["scenario"], str(c.get("failed_polls", "–")), str(c.get("failed_submits", "–")), _num(c.get("error_s"), 1, " s"),
+            _num(c.get("no_progress_s"), 1, " s"), _num(c.get("chunk_gap_max_p50_s"), 2, " s"), _num(c.get("chunk_gap_max_p99_s"), 2, " s"),
+            _num(c.get("chunk_gap_max_s"), 2, " s"), f"{_num(c.get('ttft_p50_s'))} / {_num(c.get('ttft_p99_s'))} s",
+            _num(c.get("ttft_completed_p50_s"), 2, " s"), f"{_num(c.get('e2e_p50_s'))} / {_num(c.get('e2e_p99_s'))} s",
+            f"{_num(c.get('e2e_completed_p50_s'))} / {_num(c.get('e2e_completed_p99_s'))} s",
+        ])  # fmt: skip
+    return header, rows
+
+
+def audit_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Final reads, the canary and where the money went, per measured cell."""
+    header = [
+        "stack", "scenario", "final status of the users' tasks", "ack. loss", "canary served / sent", "canary cost",
+        "LLM calls", "provider retries", "stale cache hits", "unattributed calls",
+    ]  # fmt: skip
+    rows = []
+    for c in _measured(matrix):
+        statuses = ", ".join(f"{n} {status}" for status, n in (c.get("final_status") or {}).items()) or "–"
+        canary = c.get("canaries") or {}
+        rows.append([
+            c["stack"], c["scenario"], statuses, _ack(c), f"{canary.get('correct', 0)} / {canary.get('requests', 0)}" if canary.get("requests") else "–",
+            _usd(c.get("canary_cost_usd")), str(c["llm_calls"]), str(c.get("provider_retries", "–")), str(c.get("stale_cache_hits", "–")),
+            str(c.get("unattributed_calls", "–")),
         ])  # fmt: skip
     return header, rows
 
@@ -84,8 +153,17 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         _md_table(*matrix_rows(matrix)),
         "",
-        "Recovery times are from the fault to: every service healthy, the first request submitted after it served, "
-        "the first new chunk of a request in flight at the fault, the first such request complete.",
+        VERDICT_TEXT,
+        "",
+        RECOVERY_TEXT,
+        "",
+        "## What users lived through",
+        "",
+        _md_table(*experience_rows(matrix)),
+        "",
+        "## Final reads, the canary, and where the money went",
+        "",
+        _md_table(*audit_rows(matrix)),
         "",
         "## Guarantees: claimed by the seeds, measured here",
         "",
@@ -151,6 +229,11 @@ def _regressions_html(matrix: dict[str, Any]) -> str:
     ) + "</ul>"
 
 
+def _md_inline(text: str) -> str:
+    """``**bold**`` of the shared texts as HTML, everything else escaped."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+
+
 def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]]) -> str:
     """``figures``: (id, caption, PNG bytes), embedded in order."""
     run = matrix["run"]
@@ -172,11 +255,22 @@ def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]]) -
 {html.escape(str(run['runtime']))}, seed {html.escape(str(run['seed']))}, {html.escape(str(run['repeat']))} repetition(s),
 {html.escape(str(run['started']))} to {html.escape(str(run['finished']))}. Every number below was measured in this run.</p>
 <h2 id="matrix">Matrix</h2>
-<p>Verdict: <b>ok</b> every accepted request shown complete and correct; <b>failed</b> the stack declared some requests
-failed, nothing silently lost; <b>loss</b> a request lost, truncated, duplicated or corrupt. Recovery: from the fault to
-every service healthy, to the first new request served, to the first new chunk of a request in flight, to the first such
-request complete.</p>
+<p>{_md_inline(VERDICT_TEXT)}</p>
+<p>{_md_inline(RECOVERY_TEXT)}</p>
 <div style="overflow-x:auto">{_html_table(header, rows, verdict_columns=(2,), css="matrix")}</div>
+<h2 id="experience">What users lived through</h2>
+<p>Per cell, over the users' requests (the canary's are apart): failed polls and submits; time in error, from a failed
+operation to the request's next success or end; waits longer than 2 s between two pieces of news on a page (accepted, a new
+chunk, the end), each counted whole; the longest wait between two new chunks of each request (its median, 99th percentile
+and maximum over requests); latency over every accepted request (lost ones at the moment their user gave up) and over the
+completed ones.</p>
+<div style="overflow-x:auto">{_html_table(*experience_rows(matrix), css="matrix")}</div>
+<h2 id="audit">Final reads, the canary, and where the money went</h2>
+<p>After the recovery every task ever accepted is read back from its first chunk (the final status of the users' tasks
+below; unreadable: the stack could not serve it; missing: it no longer knows it). Every LLM call is attributed to the
+request that caused it, by task or by the answer it generated; calls refused before any token are free provider retries;
+the canary's calls are counted apart from the users'.</p>
+<div style="overflow-x:auto">{_html_table(*audit_rows(matrix), css="matrix")}</div>
 <h2 id="guarantees">Guarantees: the seeds' table, and what was measured</h2>
 {_html_table(g_header, g_rows, verdict_columns=tuple(range(1 + stacks, len(g_header))))}
 <h2 id="claims">The seeds' claims, checked</h2>

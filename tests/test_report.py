@@ -39,8 +39,21 @@ def test_the_report_writes_the_matrix_and_both_renderings(run_copy):
     assert next(c for c in matrix["cells"] if c["scenario"] == "worker-kill" and c["stack"] == "mvp")["verdict"] == "not applicable"
     assert {c["verdict"] for c in matrix["claims"]} <= {"confirmed", "refuted", "mixed", "not measured"}
     html = (run_copy / "report.html").read_text()
-    assert html.count("<table") == 3 and html.count('src="data:image/png;base64,') == len(list((run_copy / "figures").glob("*.png"))) >= 4
+    assert html.count("<table") == 5 and html.count('src="data:image/png;base64,') == len(list((run_copy / "figures").glob("*.png"))) >= 4
     assert "| mvp | backend-kill | loss |" in (run_copy / "matrix.md").read_text()
+
+
+def test_the_recorded_run_measures_what_users_lost_not_what_the_harness_assumed(run_copy):
+    CliRunner().invoke(main, ["report", str(run_copy)])
+    cells = {(c["stack"], c["scenario"]): c for c in json.loads((run_copy / "matrix.json").read_text())["cells"]}
+    mvp, redis, temporal = cells["mvp", "backend-kill"], cells["redis", "backend-kill"], cells["temporal", "worker-kill"]
+    # availability from the canary: served within moments of the backend's health, not after the users' 20 s stall timeout
+    assert mvp["recovery_s"]["first_ok"] - mvp["recovery_s"]["health"] < 2.0 and mvp["canaries"]["correct"] == 1
+    # the final reads: what PostgreSQL kept is measured, and the tasks the crash interrupted are stuck "running"
+    assert redis["acknowledged_loss_chunks"] == 0 and redis["final_status"] == {"completed": 10, "running": 10}
+    # while no worker polls, the seeds' query-based API cannot serve a page: users see failed polls
+    assert temporal["failed_polls"] > 0 and temporal["error_s"] > 0 and temporal["verdict"] == "ok"
+    assert all(c.get("unattributed_calls", 0) == 0 for c in cells.values())
 
 
 def test_the_unmodified_run_passes_its_baseline(run_copy):
@@ -142,5 +155,6 @@ def test_the_html_report_renders_in_headless_chromium_with_its_tables_and_figure
     found = dict(re.findall(r'data-(\w+)="(\d+)"', body.group(1)))
     matrix = json.loads((run_copy / "matrix.json").read_text())
     figures = len(list((run_copy / "figures").glob("*.png")))
-    assert found["tables"] == "3" and int(found["images"]) == figures and found["decoded"] == found["images"], found
-    assert int(found["rows"]) == len(matrix["cells"]) + len(matrix["guarantees"]) + len(matrix["claims"])
+    assert found["tables"] == "5" and int(found["images"]) == figures and found["decoded"] == found["images"], found
+    measured = [c for c in matrix["cells"] if "tasks_submitted" in c]  # the experience and audit tables: one row each
+    assert int(found["rows"]) == len(matrix["cells"]) + 2 * len(measured) + len(matrix["guarantees"]) + len(matrix["claims"])
