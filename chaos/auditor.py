@@ -49,7 +49,7 @@ def _retryable(status: int) -> bool:
     return status >= 500 or status == 429
 
 
-def final_reads(api: StackAPI, base_url: str, history: HistoryWriter, tasks: list[Accepted], deadline_s: float = 15.0, retry_s: float = 0.5) -> dict[str, int]:
+def final_reads(api: StackAPI, base_url: str, history: HistoryWriter, tasks: list[Accepted], deadline_s: float = 5.0, retry_s: float = 0.5) -> dict[str, int]:
     """Read every task back from chunk 0; returns how many were read, missing, unreadable."""
     counts = {"read": 0, "missing": 0, "unreadable": 0}
     attempts = {t.task_id: 0 for t in tasks}

@@ -270,6 +270,7 @@ class Orchestrator:
             with phase("check"):
                 load = settings["load"]
                 metrics = cell_metrics(read_history(history), ledger, expect, Expectations(planned, load.get("locust_exit_code")))
+                load["submitted_requests"] = metrics["tasks_submitted"]
         finally:
             writer.close()
         cell.summary = _summary(metrics, time.monotonic() - started)

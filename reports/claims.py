@@ -145,45 +145,39 @@ def _redis_f5(cells):
     return f"the front end re-asks (the seeds give it no task id to keep): {_outcome(c)}", "confirmed" if c["verdict"] == "ok" and c["regenerations"] == 0 else "refuted"
 
 
+def _on_cell(stack: str, scenario: str, decide: Callable[[dict[str, Any]], tuple[str, str]]) -> Rule:
+    """A rule about one cell: ``not measured`` when the run lacks it, else ``decide(cell)``."""
+
+    def rule(cells):
+        if why := _need(cells, (stack, scenario)):
+            return why, "not measured"
+        return decide(_find(cells, stack, scenario))
+
+    return rule
+
+
+NOT_READ = "no task was read back after the recovery (no final read)"
+
+
 def _loses(stack: str, scenario: str) -> Rule:
-    def rule(cells):
-        if why := _need(cells, (stack, scenario)):
-            return why, "not measured"
-        c = _find(cells, stack, scenario)
-        return _outcome(c), "confirmed" if c["tasks_lost"] or c["outcomes"]["failed"] else "refuted"
-
-    return rule
+    return _on_cell(stack, scenario, lambda c: (_outcome(c), "confirmed" if c["tasks_lost"] or c["outcomes"]["failed"] else "refuted"))
 
 
-def _keeps_chunks(stack: str, scenario: str) -> Rule:
-    def rule(cells):
-        if why := _need(cells, (stack, scenario)):
-            return why, "not measured"
-        c = _find(cells, stack, scenario)
-        if c["acknowledged_loss_chunks"] is None:
-            return "no task was read back after the recovery (no final read)", "not measured"
-        unreadable = f"; {c['unreadable_tasks']} tasks unreadable after the recovery" if c["unreadable_tasks"] else ""
-        text = f"final reads: {c['acknowledged_loss_chunks']} chunks a user had seen were no longer returned{unreadable}; {_outcome(c)}"
-        return text, "confirmed" if c["acknowledged_loss_chunks"] == 0 else "refuted"
-
-    return rule
+def _kept_what_was_shown(c: dict[str, Any]) -> tuple[str, str]:
+    if c["acknowledged_loss_chunks"] is None:
+        return NOT_READ, "not measured"
+    unreadable = f"; {c['unreadable_tasks']} tasks unreadable after the recovery" if c["unreadable_tasks"] else ""
+    text = f"final reads: {c['acknowledged_loss_chunks']} chunks a user had seen were no longer returned{unreadable}; {_outcome(c)}"
+    return text, "confirmed" if c["acknowledged_loss_chunks"] == 0 else "refuted"
 
 
-def _stuck(stack: str, scenario: str) -> Rule:
+def _stuck_running(c: dict[str, Any]) -> tuple[str, str]:
     """A task "stuck running": the final read, after the recovery and after every user left, still says running."""
-
-    def rule(cells):
-        if why := _need(cells, (stack, scenario)):
-            return why, "not measured"
-        c = _find(cells, stack, scenario)
-        statuses = c["final_status"]
-        if not statuses or set(statuses) == {"not read"}:
-            return "no task was read back after the recovery (no final read)", "not measured"
-        running = statuses.get("running", 0)
-        text = "final reads after the recovery: " + ", ".join(f"{n} {status}" for status, n in statuses.items()) + f"; {_outcome(c)}"
-        return text, "confirmed" if running else "refuted"
-
-    return rule
+    statuses = c["final_status"]
+    if not statuses or set(statuses) == {"not read"}:
+        return NOT_READ, "not measured"
+    text = "final reads after the recovery: " + ", ".join(f"{n} {status}" for status, n in statuses.items()) + f"; {_outcome(c)}"
+    return text, "confirmed" if statuses.get("running", 0) else "refuted"
 
 
 def _temporal_survives(scenarios: tuple[str, ...], no_regeneration: bool) -> Rule:
@@ -216,12 +210,12 @@ CLAIMS: list[tuple[str, str, str, Rule]] = [
     ("f5-redis-survives", "The Redis stack survives F5", TABLE, _redis_f5),
     ("mvp-backend-crash-loses", "A backend crash loses the MVP's generation in progress", f"{V}, « Scénario: Génération de 100 chunks (5 minutes) »", _loses("mvp", "backend-kill")),
     ("redis-backend-crash-loses-generation", "A backend crash loses the Redis stack's generation in progress", f"{V}, « Scénario: Génération de 100 chunks (5 minutes) »", _loses("redis", "backend-kill")),
-    ("redis-backend-crash-keeps-chunks", "Chunks already in PostgreSQL survive a backend crash", f"{A}, « Flux après F5 (avec PostgreSQL) »", _keeps_chunks("redis", "backend-kill")),
+    ("redis-backend-crash-keeps-chunks", "Chunks already in PostgreSQL survive a backend crash", f"{A}, « Flux après F5 (avec PostgreSQL) »", _on_cell("redis", "backend-kill", _kept_what_was_shown)),
     ("temporal-worker-crash-while-saving", "A worker crash while the answer is saved chunk by chunk: Temporal resumes at the next chunk, zero loss, no re-generation", f"{A}, « Crash Recovery - LE SCÉNARIO CLÉ »", _temporal_survives(("worker-kill-saving",), True)),
     ("temporal-worker-crash-mid-generation", "A worker crash during the LLM call: Temporal survives it with zero loss and no re-generation", TABLE, _temporal_survives(("worker-kill",), True)),
     ("temporal-any-crash", "Temporal survives any crash (worker, backend, database) with zero loss and no re-generation", f"{V}, « Scénario: Génération de 100 chunks (5 minutes) »", _temporal_survives(CRASHES, True)),
     ("power-cut-mvp-loses", "A power cut loses the MVP's task in progress", f"{V}, « Situation: Tout crash en même temps »", _loses("mvp", "host-kill")),
-    ("power-cut-redis-stuck", "A power cut leaves the Redis stack's task stuck 'running'", f"{V}, « Situation: Tout crash en même temps »", _stuck("redis", "host-kill")),
+    ("power-cut-redis-stuck", "A power cut leaves the Redis stack's task stuck 'running'", f"{V}, « Situation: Tout crash en même temps »", _on_cell("redis", "host-kill", _stuck_running)),
     ("power-cut-temporal-zero-loss", "After a power cut Temporal replays its events and loses nothing", f"{V}, « Situation: Tout crash en même temps »", _temporal_survives(("host-kill",), False)),
     ("automatic-retry", "Temporal retries the LLM call automatically (the others do not)", TABLE, _retry),
 ]

@@ -19,7 +19,7 @@ from chaos.faults import Fault, not_applicable, restart_policy
 from chaos.orchestrator import Orchestrator, Plan
 from chaos.scenario import load_scenario
 from llmchaos.errors import BadInputError
-from llmchaos.checker import expectation
+from llmchaos.checker import expectation, request_results
 from llmchaos.history import read_history
 from llmchaos.metrics import cell_metrics
 from stacks.spec import load_stack
@@ -177,3 +177,32 @@ def test_a_shown_trigger_fires_when_the_users_pages_show_that_share_of_their_ans
     assert observed["inflight"] == 6 and observed["median_shown"] == statistics.median(shares)
     # users poll every 0.2 s, about 10 tokens of 100 at this speed: the trigger sees each page as it is shown
     assert 0.5 <= observed["median_shown"] <= 0.7, observed["median_shown"]
+
+
+RETRY = """
+name: retry-submit
+description: the API killed halfway and restarted 3 s later; users give up after 1 s without news and retry refused submits
+seed: 12
+load: {users: 6, spawn_rate: 6, tasks_per_user: 2, think_time_s: 0, task_timeout_s: 30, stall_timeout_s: 1, submit_retry_s: 0.5}
+provider: {ttft_ms: 200, itl_ms: 20, output_tokens: 100}
+faults:
+  - {action: kill, target: backend, trigger: {progress: 0.5, min_inflight: 6}, downtime_s: 3}
+"""
+
+
+def test_users_that_retry_a_refused_submit_are_served_once_the_backend_is_back(traversable_tmp):
+    scenario = traversable_tmp / "retry.yaml"
+    scenario.write_text(RETRY)
+    out = traversable_tmp / "run"
+    [done] = Orchestrator(Plan(["mvp"], [str(scenario)], out, runtime="local")).run()
+    assert done.status == "complete", done.error
+    files = out / "mvp" / "retry-submit" / "0"
+    settings = cell(out, "mvp", "retry-submit")
+    events = read_history(files / "history.jsonl")
+    m = cell_metrics(events, [json.loads(x) for x in (files / "ledger.jsonl").read_text().splitlines()],
+                     expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"]))  # fmt: skip
+    # the first round is lost in the crash; the second round's submits meet a dead backend, are refused, and retried
+    assert m["failed_submits"] > 0 and m["outcomes"]["rejected"] == 0, m["outcomes"]
+    assert m["outcomes"]["correct"] == 6 and m["outcomes"]["lost"] == 6
+    retried = [r for r in request_results(events, expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"])) if r.failed_submits]
+    assert all(r.outcome == "correct" and r.accepted_t > r.submitted_t for r in retried)
