@@ -285,6 +285,20 @@ def completeness(planned: int | None, locust_exit_code: int | None, events: list
     return reasons
 
 
+def verdict(cell: dict[str, Any]) -> str:
+    """``ok``: every accepted request shown complete and correct, nothing taken back;
+    ``failed``: some requests the stack itself declared failed (or refused), nothing
+    silently lost; ``loss``: a request lost, truncated, duplicated or corrupt, or text a
+    user had seen taken back (``error`` is decided before: the cell measured nothing
+    trustworthy)."""
+    outcomes = cell["outcomes"]
+    if any(outcomes[k] for k in ("lost", "truncated", "duplicated", "corrupt")) or cell["acknowledged_loss_chunks"]:
+        return "loss"
+    if outcomes["failed"] or outcomes["rejected"]:
+        return "failed"
+    return "ok"
+
+
 @dataclass(frozen=True)
 class Expectations:
     """What a cell was meant to do, from its ``cell.json``."""

@@ -104,7 +104,7 @@ class ChatUser(FastHttpUser):
         shown: list[str] = []
         first_chunk_seen = False
         refresh_at = config.f5.at_fraction * len(expected_text(prompt, model, config.llm_seed, config.max_tokens, config.llm_output_tokens))
-        last_news = started  # the last time the page changed: a new chunk or a new task
+        last_news = time.monotonic()  # the last time the page changed: a new chunk or a new task (accepted now)
         while True:
             now = time.monotonic()
             stalled = config.stall_timeout_s is not None and now - last_news > config.stall_timeout_s
@@ -139,12 +139,13 @@ class ChatUser(FastHttpUser):
                 will_refresh = False
                 self._record("info", "refresh", task_id, request=request, mode=config.f5.mode, chunks_shown=len(shown))
                 shown = []  # the page forgot everything it showed
-                last_news = time.monotonic()
                 if config.f5.mode == "reask":
                     task_id = self._submit_until_accepted(deadline, request, prompt, provider, model, refresh_of=task_id)
                     if task_id is None:
                         return
+                    last_news = time.monotonic()
                 else:
+                    last_news = time.monotonic()
                     self._record("invoke", "resume", task_id, request=request)
                 continue
             time.sleep(config.poll_interval_s)

@@ -18,9 +18,17 @@ LOAD = '''import os
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Image, Markdown, display
 
+from reports import figures
 from reports.matrix import build_matrix, load_run
+
+
+def show(fig):
+    """A figure as the report embeds it (a PNG): the figures module draws headless (Agg), so a
+    bare Figure would print as "<Figure size ...>" instead of rendering."""
+    if fig is not None:
+        display(Image(figures.png(fig)))
 
 RUN = Path(os.environ.get("LLMCHAOS_RUN") or sorted(Path("../runs").glob("*/run.json"))[-1].parent)
 run = load_run(RUN)
@@ -46,13 +54,13 @@ cells[["stack", "scenario", "verdict", "tasks_accepted", "tasks_correct", "tasks
         new_markdown_cell("## The seeds' claims"),
         new_code_cell('''pd.set_option("display.max_colwidth", 200)
 pd.DataFrame(matrix["claims"])[["id", "claim", "measured", "verdict"]]'''),
-        new_code_cell('''from reports import figures
-figures.data_loss(matrix, run.stacks, run.scenarios)'''),
+        new_code_cell('''show(figures.data_loss(matrix, run.stacks, run.scenarios))'''),
     ],
     "recovery.ipynb": [
         new_markdown_cell("# Recovery\n\nHow long each stack took to come back after each fault, and what the users saw meanwhile. "
-                          "Recovery times run from the fault to: every service healthy (`health`), the first request submitted "
-                          "after the fault served (`first_ok`), the first chunk of a request in flight at the fault that went on "
+                          "Recovery times run from the fault moment (the target confirmed dead, stopped or frozen) to: every "
+                          "service healthy (`health`), the first canary request (our own probe, every 0.5 s from the fault) served "
+                          "whole (`first_ok`), the first chunk asked for after the fault by a request in flight at it that went on "
                           "to complete (`inflight_resume`), the first such request complete (`inflight_complete`)."),
         new_code_cell(LOAD),
         new_code_cell('''rows = []
@@ -61,11 +69,12 @@ for c in matrix["cells"]:
         rows.append({"stack": c["stack"], "scenario": c["scenario"], **c["recovery_s"]})
 pd.DataFrame(rows)'''),
         new_markdown_cell("## Timelines: chunks per second received by all users, fault to health shaded"),
-        new_code_cell('''from reports import figures
-for scenario in run.scenarios:
-    fig = figures.timeline(run, scenario)
-    if fig is not None:
-        display(fig)'''),
+        new_code_cell('''for scenario in run.scenarios:
+    show(figures.timeline(run, scenario))'''),
+        new_markdown_cell("## What users lived through"),
+        new_code_cell('''cells = pd.DataFrame([c for c in matrix["cells"] if "tasks_submitted" in c])
+cells[["stack", "scenario", "failed_polls", "failed_submits", "error_s", "no_progress_s", "chunk_gap_max_p50_s",
+       "chunk_gap_max_s", "final_status", "acknowledged_loss_chunks", "unreadable_tasks"]]'''),
         new_markdown_cell("## Health as the probe saw it (every 100 ms from the fault to recovery)"),
         new_code_cell('''probe = [{"stack": r.stack, "scenario": r.scenario, "t": e.t, **{s: ok for s, ok in e.value.get("services", {}).items()}}
          for r in run.repetitions for e in r.events if e.process == "probe" and "services" in e.value]
@@ -79,10 +88,10 @@ pd.DataFrame(probe).groupby(["stack", "scenario"]).agg(first=("t", "min"), last=
         new_code_cell('''cells = pd.DataFrame([c for c in matrix["cells"] if "tasks_submitted" in c])
 cells["useful_cost_usd"] = cells["llm_cost_usd"] - cells["wasted_cost_usd"]
 cells[["stack", "scenario", "llm_calls", "llm_cost_usd", "useful_cost_usd", "wasted_cost_usd", "regenerations",
-       "cost_per_correct_usd", "cache_hits", "cache_savings_usd"]]'''),
+       "provider_retries", "cost_per_correct_usd", "cache_hits", "stale_cache_hits", "cache_savings_usd", "canary_cost_usd",
+       "unattributed_calls"]]'''),
         new_code_cell('''cells.pivot(index="scenario", columns="stack", values="wasted_cost_usd")'''),
-        new_code_cell('''from reports import figures
-figures.cost(matrix, run.stacks, run.scenarios)'''),
+        new_code_cell('''show(figures.cost(matrix, run.stacks, run.scenarios))'''),
         new_markdown_cell("## Ledger rows by outcome"),
         new_code_cell('''ledger = pd.DataFrame([{"stack": r.stack, "scenario": r.scenario, **row} for r in run.repetitions for row in r.ledger])
 ledger.pivot_table(index=["stack", "scenario"], columns="outcome", values="cost_usd", aggfunc="count", fill_value=0)'''),

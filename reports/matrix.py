@@ -20,7 +20,7 @@ from typing import Any
 from llmchaos.checker import CANARY, RequestResult, expectation, request_results
 from llmchaos.errors import BadInputError
 from llmchaos.history import Event, read_history
-from llmchaos.metrics import Expectations, cell_metrics, cost, experience, faults_of, final_state, latency, recovery_times
+from llmchaos.metrics import Expectations, cell_metrics, cost, experience, faults_of, final_state, latency, recovery_times, verdict
 
 RECOVERY_KEYS = ("health", "first_ok", "inflight_resume", "inflight_complete")
 
@@ -121,20 +121,6 @@ def _meant(settings: dict[str, Any]) -> Expectations:
 
 def _index(order: list[str], name: str) -> int:
     return order.index(name) if name in order else len(order)
-
-
-def verdict(cell: dict[str, Any]) -> str:
-    """``ok``: every accepted request shown complete and correct, nothing taken back;
-    ``failed``: some requests the stack itself declared failed (or refused), nothing
-    silently lost; ``loss``: a request lost, truncated, duplicated or corrupt, or text a
-    user had seen taken back (``error`` is decided before: the cell measured nothing
-    trustworthy)."""
-    outcomes = cell["outcomes"]
-    if any(outcomes[k] for k in ("lost", "truncated", "duplicated", "corrupt")) or cell["acknowledged_loss_chunks"]:
-        return "loss"
-    if outcomes["failed"] or outcomes["rejected"]:
-        return "failed"
-    return "ok"
 
 
 def _median(values: list[float | None]) -> float | None:

@@ -181,12 +181,12 @@ def test_a_shown_trigger_fires_when_the_users_pages_show_that_share_of_their_ans
 
 RETRY = """
 name: retry-submit
-description: the API killed halfway and restarted 3 s later; users give up after 1 s without news and retry refused submits
+description: the API killed halfway and restarted 4 s later; users give up after 2 s without news and retry refused submits
 seed: 12
-load: {users: 6, spawn_rate: 6, tasks_per_user: 2, think_time_s: 0, task_timeout_s: 30, stall_timeout_s: 1, submit_retry_s: 0.5}
+load: {users: 6, spawn_rate: 6, tasks_per_user: 2, think_time_s: 0, task_timeout_s: 40, stall_timeout_s: 2, submit_retry_s: 0.5}
 provider: {ttft_ms: 200, itl_ms: 20, output_tokens: 100}
 faults:
-  - {action: kill, target: backend, trigger: {progress: 0.5, min_inflight: 6}, downtime_s: 3}
+  - {action: kill, target: backend, trigger: {progress: 0.5, min_inflight: 6}, downtime_s: 4}
 """
 
 

@@ -123,8 +123,11 @@ def test_make_notebooks_runs_the_three_review_notebooks_on_a_recorded_run(run_co
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     pages = {p.name: p.read_text() for p in (run_copy / "notebooks").glob("*.html")}
     assert set(pages) == {"comparison_matrix.html", "recovery.html", "cost.html"}
-    assert all("Traceback" not in page for page in pages.values())
-    assert "backend-kill" in pages["recovery.html"] and "data:image/png;base64" in pages["recovery.html"]
+    assert all("Traceback" not in page and "<Figure size" not in page for page in pages.values())
+    images = {name: page.count("data:image/png;base64") for name, page in pages.items()}
+    timelines = len({d.parent.parent.name for d in run_copy.glob("*/*/0/history.jsonl") if d.parent.parent.name not in ("baseline", "cache-repeat")})
+    assert images == {"comparison_matrix.html": 1, "recovery.html": timelines, "cost.html": 1}, images
+    assert "backend-kill" in pages["recovery.html"]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
