@@ -124,7 +124,7 @@ def test_make_notebooks_runs_the_three_review_notebooks_on_a_recorded_run(run_co
     pages = {p.name: p.read_text() for p in (run_copy / "notebooks").glob("*.html")}
     assert set(pages) == {"comparison_matrix.html", "recovery.html", "cost.html"}
     assert all("Traceback" not in page and "<Figure size" not in page for page in pages.values())
-    images = {name: page.count("data:image/png;base64") for name, page in pages.items()}
+    images = {name: page.count("src=\"data:image/png;base64,") for name, page in pages.items()}
     timelines = len({d.parent.parent.name for d in run_copy.glob("*/*/0/history.jsonl") if d.parent.parent.name not in ("baseline", "cache-repeat")})
     assert images == {"comparison_matrix.html": 1, "recovery.html": timelines, "cost.html": 1}, images
     assert "backend-kill" in pages["recovery.html"]
