@@ -57,6 +57,7 @@ benchmarks: setup
 	$(BIN)/python benchmarks/fake_llm.py
 	$(BIN)/python benchmarks/runtime.py
 	$(BIN)/python benchmarks/loadgen.py
+	$(BIN)/python benchmarks/deployments.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

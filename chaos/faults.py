@@ -13,16 +13,20 @@ A scenario's ``faults`` is a list of these, fired one after the other by the nem
 Why targets are roles first: the same scenario means the same thing on every stack
 ("the datastore" is Redis and PostgreSQL in one, the Temporal server in another), and a
 stack without that role (the MVP has no worker) makes the cell *not applicable*, which the
-results say with the reason instead of silently measuring nothing.
+results say with the reason instead of silently measuring nothing. A target that *no*
+stack has (``target: backnd``) is a mistake, not a stack without that role: scenarios
+refuse it (``unknown_targets``), naming the file and the field.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from stacks.compose import ComposeFile
+from stacks.compose import ComposeFile, load_compose
+from stacks.spec import STACKS_DIR, known_stacks
 
 ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")  # what each does: ``chaos.kinds.KINDS``
 
@@ -133,3 +137,31 @@ def not_applicable(faults: list[Fault], stack: str, compose: ComposeFile) -> str
 def restart_policy(faults: list[Fault]) -> str:
     """The deployment's restart policy: on-failure if a fault relies on it, else none."""
     return "on-failure" if any(f.recovery == "policy" for f in faults) else "no"
+
+
+def stack_targets() -> dict[str, list[str]]:
+    """Every role and service name some stack defines -> the stacks that define it.
+
+    Read from each known stack's ``compose.yaml`` (``stacks.spec.known_stacks``), so a new
+    stack's roles and services become valid targets by existing.
+    """
+    targets: dict[str, set[str]] = {}
+    for name in known_stacks():
+        for svc in load_compose(STACKS_DIR / name / "compose.yaml").services.values():
+            targets.setdefault(svc.name, set()).add(name)
+            targets.setdefault(svc.role, set()).add(name)
+    return {target: sorted(stacks) for target, stacks in sorted(targets.items())}
+
+
+def unknown_targets(faults: list[Fault], targets: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """``(field, message)`` for each fault target no stack defines (a typo, not a missing role)."""
+    problems = []
+    for i, fault in enumerate(faults):
+        for j, target in enumerate(fault.target):
+            if target in targets:
+                continue
+            close = difflib.get_close_matches(target, list(targets), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = f"faults.{i}.target" if len(fault.target) == 1 else f"faults.{i}.target.{j}"
+            problems.append((where, f"{target!r} is no role or service of any stack{hint}; known: {', '.join(targets)}"))
+    return problems

@@ -44,8 +44,8 @@ from rich.table import Table
 from llmchaos.checker import expectation
 from llmchaos.errors import BadInputError
 from llmchaos.history import HistoryTail, HistoryWriter, read_history
-from llmchaos.metrics import Expectations, cell_metrics
-from llmchaos.ports import free_port
+from llmchaos.metrics import Expectations, cell_metrics, verdict
+from llmchaos.ports import free_port_plan
 from llmchaos.runtime import Runtime, make_runtime
 from loadtests.adapters import APIClient, adapter_for
 from loadtests.config import LoadConfig
@@ -180,7 +180,7 @@ class Orchestrator:
         cell.directory.mkdir(parents=True)
         stack = load_stack(cell.stack)
         env = {**scenario.provider.environment(seed), **scenario.environment}
-        ports = {var: free_port() for var in stack.default_ports()}
+        ports = free_port_plan(stack.default_ports())
         extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {}
         runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults), **extra)
         planned = scenario.load.users * scenario.load.tasks_per_user
@@ -258,7 +258,7 @@ class Orchestrator:
                 except Exception:  # the provider itself may be what broke: keep the logs at least
                     _try_collect_logs(runtime, cell.directory)
                 _write_json(cell.directory / "cell.json", settings)
-                progress.update(task, description=f"{cell.label}: [red]failed[/red]: {cell.error.splitlines()[0][:160]}")
+                self._ended(progress, task, f"{cell.label}: [red]failed[/red]: {cell.error.splitlines()[0][:160]}")
                 return
             finally:
                 with phase("teardown"):
@@ -278,17 +278,21 @@ class Orchestrator:
             cell.status, cell.error = "failed", "incomplete: " + "; ".join(metrics["errors"])
             settings.update(status="failed", error=cell.error, finished=_now(), summary=cell.summary)
             _write_json(cell.directory / "cell.json", settings)
-            progress.update(task, description=f"{cell.label}: [red]error[/red]: {cell.error[:160]}")
+            self._ended(progress, task, f"{cell.label}: [red]error[/red]: {cell.error[:160]}")
             return
         cell.status = "complete"
         settings.update(status="complete", finished=_now(), summary=cell.summary)
         _write_json(cell.directory / "cell.json", settings)
         s = cell.summary
-        verdict = "[green]ok[/green]" if s["correct"] == s["accepted"] else "[yellow]loss[/yellow]"
-        progress.update(
-            task,
-            description=f"{cell.label}: {verdict} {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s",
-        )
+        colour = {"ok": "green", "failed": "yellow"}.get(verdict(metrics), "red")
+        self._ended(progress, task, f"{cell.label}: [{colour}]{verdict(metrics)}[/{colour}] {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s")
+
+    def _ended(self, progress: Progress, task: Any, line: str) -> None:
+        """A cell's result: its progress line in a terminal; one printed line otherwise (a log
+        file or a CI job shows no live progress bar)."""
+        progress.update(task, description=line)
+        if not progress.console.is_terminal:
+            progress.console.print(line)
 
     def _collect(self, runtime: Runtime, provider: ProviderAdmin, directory: Path, since: int = 0) -> list[dict[str, Any]]:
         """The provider's ledger (after the warm-up) and every service's log, before the stack

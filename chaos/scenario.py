@@ -9,7 +9,9 @@ availability from each fault on (``canary``: see ``chaos/canary.py``), what diff
 seconds-long generations, the whole matrix in minutes; ``profiles.seed``: the seeds' 100
 chunks over 5 minutes). A profile changes a list of mappings item by item when it has as
 many items (``faults: [{downtime_s: 30}]`` changes the first fault's downtime only).
-Errors name the file, the field and what is expected.
+Errors name the file, the field and what is expected. A fault target or a
+``stack_overrides`` key that no stack has is an error too: a typo would otherwise make
+every cell silently "not applicable".
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from llmchaos.errors import BadInputError
 from loadtests.config import LoadShape as Load
 
 from .canary import CanarySettings
-from .faults import Fault
+from .faults import Fault, stack_targets, unknown_targets
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 PROFILES = ("ci", "seed")
@@ -122,6 +124,28 @@ def load_scenario(name_or_path: str, profile: str = "ci") -> Scenario:
     if not isinstance(profiles, dict) or set(profiles) - set(PROFILES):
         raise BadInputError(f"{path}: profiles: expected a mapping with keys among {', '.join(PROFILES)}")
     try:
-        return Scenario.model_validate(_merge(raw, profiles.get(profile) or {}))
+        scenario = Scenario.model_validate(_merge(raw, profiles.get(profile) or {}))
     except ValidationError as exc:
         raise BadInputError(f"{path} (profile {profile}): {_describe(exc)}") from None
+    _check_targets(scenario, f"{path} (profile {profile})")
+    return scenario
+
+
+def _check_targets(scenario: Scenario, where: str) -> None:
+    """Refuse what names nothing: a fault target no stack defines, an override for no stack."""
+    targets = stack_targets()
+    stacks = sorted({stack for names in targets.values() for stack in names})
+    for stack in scenario.stack_overrides:
+        if stack not in stacks:
+            raise BadInputError(f"{where}: stack_overrides.{stack}: no stack is named {stack!r}; known stacks: {', '.join(stacks)}")
+    problems = unknown_targets(scenario.faults, targets)
+    for stack in scenario.stack_overrides:
+        if problems:
+            break
+        try:
+            overridden = scenario.for_stack(stack)
+        except BadInputError as exc:
+            raise BadInputError(f"{where}: {exc}") from None
+        problems = [(f"stack_overrides.{stack}.{field}", message) for field, message in unknown_targets(overridden.faults, targets)]
+    if problems:
+        raise BadInputError(f"{where}: " + "; ".join(f"{field}: {message}" for field, message in problems))

@@ -1,14 +1,29 @@
-"""Checking that a port is free before starting anything on it.
+"""Ports: checking one is free before starting anything on it, and choosing a deployment's.
 
-Why up front: a server that fails to bind deep inside a container or a child process
+Why check up front: a server that fails to bind deep inside a container or a child process
 shows up as a vague health timeout a minute later; checking first gives one clear line.
+
+Why choose a deployment's ports together (``free_ports``): asking the kernel for one free
+port at a time (bind to 0, close, ask again) can hand out the same port twice, since
+each socket is closed before the next is asked for. Two services of one deployment then
+race for it, and the loser's health probe reaches the winner (seen: the fake provider's
+/health answering for the MVP backend). Holding every socket open while choosing makes
+the ports of one plan distinct by construction.
 """
 
 from __future__ import annotations
 
 import socket
+import threading
+from collections import deque
+from collections.abc import Iterable
 
 from .errors import PortInUseError
+
+# Ports handed out lately by this process: a plan chosen a moment ago may not be bound
+# yet, so the next plan must not be given them either (e.g. two deployments in one test).
+_RECENT: deque[int] = deque(maxlen=512)
+_RECENT_LOCK = threading.Lock()
 
 
 def check_port_free(port: int, host: str = "127.0.0.1", what: str = "", hint: str = "") -> None:
@@ -24,8 +39,43 @@ def check_port_free(port: int, host: str = "127.0.0.1", what: str = "", hint: st
             ) from None
 
 
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct ports the kernel says are free right now, none handed out lately.
+
+    Every socket stays bound until all are chosen, so the kernel cannot give one port twice.
+    """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    held: list[socket.socket] = []
+    chosen: list[int] = []
+    try:
+        with _RECENT_LOCK:
+            # a recently handed-out port is kept bound (so it is not offered again) and skipped
+            for _ in range(count + _RECENT.maxlen + 16):
+                if len(chosen) == count:
+                    break
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                held.append(sock)
+                sock.bind((host, 0))
+                port = sock.getsockname()[1]
+                if port not in _RECENT:
+                    chosen.append(port)
+            if len(chosen) < count:
+                raise PortInUseError(f"could not find {count} free ports on {host}; is the machine out of ephemeral ports?")
+            _RECENT.extend(chosen)
+    finally:
+        for sock in held:
+            sock.close()
+    return chosen
+
+
+def free_port_plan(variables: Iterable[str], host: str = "127.0.0.1") -> dict[str, int]:
+    """A deployment's ports: each port variable (e.g. ``LLM_PORT``) given its own free port."""
+    names = list(dict.fromkeys(variables))
+    return dict(zip(names, free_ports(len(names), host)))
+
+
 def free_port() -> int:
-    """A port the kernel says is free right now (for tests and parallel deployments)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """One port the kernel says is free right now (for a lone server; a deployment's ports
+    come from ``free_port_plan``)."""
+    return free_ports(1)[0]

@@ -11,7 +11,10 @@ Per service, an ``x-llmchaos`` block (an extension field, ignored by compose) sa
 the harness needs that compose does not: the service's ``role`` and its ``health`` probe
 as seen from the host (``{http: /path}``, ``{tcp: true}``, ``{redis: true}``,
 ``{postgres: true}`` or ``{process: true}``, optionally on another of its published ports
-with ``port: VAR``; see ``llmchaos/runtime/probes.py``).
+with ``port: VAR``; see ``llmchaos/runtime/probes.py``). An http probe may also say which
+service must answer it, ``{http: /health, service: backend}``: the JSON body must hold
+``"service": "backend"``. Why: an HTTP 200 proves only that *something* answers on the
+port; when two services end up on one port, the other's /health would pass for this one.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class Health:
     kind: str  # "http", "tcp", "redis", "postgres" or "process"
     path: str = "/health"
     port_var: str | None = None  # probe this published port instead of the service's first
+    service: str | None = None  # http: the "service" its JSON answer must name (who must answer)
 
 
 @dataclass(frozen=True)
@@ -175,14 +179,23 @@ def _mounts(path: Path, name: str, volumes: list[Any], declared: set[str]) -> tu
 def _health(path: Path, name: str, meta: dict[str, Any], ports: tuple[PortMapping, ...]) -> Health:
     health = dict(meta.get("health") or {})
     port_var = health.pop("port", None)
+    service = health.pop("service", None)
     where = f"services.{name}.x-llmchaos.health"
     if port_var is not None and port_var not in {p.host_var for p in ports}:
         raise _fail(path, where, f"port {port_var!r} is not one of this service's port variables")
+    if service is not None and not (isinstance(service, str) and service):
+        raise _fail(path, where, f"service: expected the name the /health JSON answer gives in its \"service\" field, got {service!r}")
     if len(health) != 1:
-        raise _fail(path, where, "expected one of {http: /path}, {tcp: true}, {redis: true}, {postgres: true}, {process: true}, and optionally port: VAR")
+        raise _fail(
+            path, where,
+            "expected one of {http: /path}, {tcp: true}, {redis: true}, {postgres: true}, {process: true}, "
+            "and optionally port: VAR (and for http, service: NAME)",
+        )  # fmt: skip
     (kind, value), = health.items()
+    if service is not None and kind != "http":
+        raise _fail(path, where, f"service: {service!r} needs an http probe (it checks the JSON answer's \"service\" field); this one is {kind}")
     if kind == "http" and isinstance(value, str) and value.startswith("/"):
-        return Health("http", value, port_var)
+        return Health("http", value, port_var, service)
     if kind in ("tcp", "process", "redis", "postgres") and value is True:
         return Health(kind, port_var=port_var)
     raise _fail(path, where, f"unsupported probe {health!r}")

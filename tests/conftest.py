@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,9 +26,11 @@ OUTPUT_TOKENS = 60
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """One free port; successive calls never repeat one (``llmchaos.ports`` remembers what it
+    handed out), so tests that build a plan port by port cannot give two services the same."""
+    from llmchaos.ports import free_port as _free_port
+
+    return _free_port()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02, what: str = "condition") -> Any:
@@ -188,6 +189,7 @@ def traversable_tmp() -> Iterator[Path]:
 def deploy(runtime_kind: str, traversable_tmp: Path, monkeypatch: pytest.MonkeyPatch):
     """``deploy(stack, restart=..., **env)``: the stack up on this test's runtime, free ports,
     fast fake-provider settings; everything it deployed is taken down after the test."""
+    from llmchaos.ports import free_port_plan
     from llmchaos.runtime import make_runtime
     from stacks.spec import load_stack
 
@@ -197,7 +199,7 @@ def deploy(runtime_kind: str, traversable_tmp: Path, monkeypatch: pytest.MonkeyP
         for key, value in {**FAST_LLM, **env}.items():
             monkeypatch.setenv(key, value)
         stack = load_stack(stack_name)
-        ports = {var: free_port() for var in stack.default_ports()}
+        ports = free_port_plan(stack.default_ports())  # chosen together: distinct by construction
         extra = {"workdir": traversable_tmp / stack_name} if runtime_kind == "local" else {"project": f"llmchaos-test-{uuid.uuid4().hex[:8]}"}
         runtime = make_runtime(runtime_kind, stack, ports=ports, restart=restart, **extra)
         deployed.append(runtime)

@@ -59,3 +59,26 @@ def test_a_bad_compose_file_is_refused_with_the_place_named(tmp_path, service, m
     with pytest.raises(ComposeFileError) as caught:
         load_compose(path)
     assert str(path) in str(caught.value) and "services.web" in str(caught.value) and message in str(caught.value)
+
+
+def test_an_http_probe_may_say_which_service_must_answer_it(tmp_path):
+    import yaml
+
+    path = tmp_path / "compose.yaml"
+    meta = {"role": "backend", "health": {"http": "/health", "service": "backend", "port": "API_PORT"}}
+    path.write_text(yaml.safe_dump({"services": {"web": {"image": "i", "ports": ["127.0.0.1:${API_PORT:-8000}:8000"], "x-llmchaos": meta}}}))
+    health = load_compose(path).services["web"].health
+    assert (health.kind, health.path, health.port_var, health.service) == ("http", "/health", "API_PORT", "backend")
+    for bad, message in (({"tcp": True, "service": "backend"}, "needs an http probe"), ({"http": "/health", "service": ""}, "service: expected the name")):
+        path.write_text(yaml.safe_dump({"services": {"web": {"image": "i", "x-llmchaos": {"role": "backend", "health": bad}}}}))
+        with pytest.raises(ComposeFileError, match=message) as caught:
+            load_compose(path)
+        assert "services.web.x-llmchaos.health" in str(caught.value)
+
+
+def test_every_backend_and_fake_provider_is_probed_for_its_own_name():
+    """So a probe reaching another service on the port is refused (see test_ports.py)."""
+    for name in known_stacks():
+        for svc in load_stack(name).compose({}).services.values():
+            if svc.role in ("backend", "llm"):
+                assert svc.health.service == svc.role, f"{name}/{svc.name}: set x-llmchaos.health.service: {svc.role}"

@@ -144,3 +144,27 @@ def test_start_right_after_kill_brings_the_service_back(deploy):
     mvp.start("backend")
     mvp.wait_healthy(["backend"], timeout=60)
     assert main_pid(mvp, "backend") != pid
+
+
+def test_a_backend_whose_port_answers_as_the_provider_fails_up_at_once_naming_it(traversable_tmp):
+    """The port collision seen in 1 deployment of 13, reproduced on purpose: the provider and
+    the backend given one port. The provider's /health must not pass for the backend's; ``up``
+    fails naming the service that answered, long before its timeout, and takes the stack down.
+    (Local only: Docker refuses to publish one port twice before any probe runs.)"""
+    from llmchaos.errors import UnhealthyError
+    from llmchaos.ports import check_port_free, free_ports
+    from llmchaos.runtime.local import LocalRuntime
+    from stacks.spec import load_stack
+
+    [port] = free_ports(1)
+    # on-failure: the backend that cannot bind is restarted again and again, so it is
+    # running (and probed) at some point whatever the machine's speed
+    mvp = LocalRuntime(load_stack("mvp"), workdir=traversable_tmp / "mvp", ports={"LLM_PORT": port, "MVP_BACKEND_PORT": port}, restart="on-failure")
+    started = time.monotonic()
+    with pytest.raises(UnhealthyError) as caught:
+        mvp.up(timeout=100)
+    message = str(caught.value)
+    assert f"backend: port {port} answered /health as service 'llm', not 'backend'" in message, message
+    assert "Two services were given the same port" in message and time.monotonic() - started < 100
+    wait_until(lambda: not mvp.is_running("llm") and not mvp.is_running("backend"), timeout=20, what="up() to take the stack down")
+    check_port_free(port)

@@ -53,3 +53,59 @@ def test_unknown_scenarios_and_profiles_list_the_known_ones():
         load_scenario("nosuch")
     with pytest.raises(BadInputError, match="known profiles: ci, seed"):
         load_scenario("baseline", "turbo")
+
+
+FAULT = "name: x\ndescription: y\nfaults:\n  - action: kill\n    target: {target}\n    trigger: {{after_s: 1}}\n"
+
+
+@pytest.mark.parametrize(
+    "target,field,message",
+    [
+        ("backnd", "faults.0.target", "'backnd' is no role or service of any stack (did you mean 'backend'?)"),
+        ("[backend, wroker]", "faults.0.target.1", "'wroker' is no role or service of any stack (did you mean 'worker'?)"),
+    ],
+)
+def test_a_fault_target_no_stack_has_is_an_error_naming_the_file_and_field(tmp_path, target, field, message):
+    path = tmp_path / "typo.yaml"
+    path.write_text(FAULT.format(target=target))
+    with pytest.raises(BadInputError) as caught:
+        load_scenario(str(path))
+    text = str(caught.value)
+    assert str(path) in text and f"{field}: {message}" in text and "known: backend, datastore, llm" in text
+
+
+@pytest.mark.parametrize("target", ["worker", "datastore", "server", "redis", "postgres", "temporal", "llm", "[datastore, server]"])
+def test_a_target_some_stack_has_loads_and_stays_not_applicable_elsewhere(tmp_path, target):
+    from chaos.faults import not_applicable
+    from stacks.spec import load_stack
+
+    path = tmp_path / "ok.yaml"
+    path.write_text(FAULT.format(target=target))
+    scenario = load_scenario(str(path))
+    applicable = [s for s in ("mvp", "redis", "temporal") if not not_applicable(scenario.faults, s, load_stack(s).compose())]
+    assert applicable, f"{target}: some stack has it"
+    if target != "llm":
+        assert "mvp" not in applicable, "the MVP has only llm and backend: not applicable there, as before"
+
+
+def test_stack_overrides_must_name_a_stack_and_their_targets_are_checked_too(tmp_path):
+    path = tmp_path / "override.yaml"
+    path.write_text(FAULT.format(target="backend") + "stack_overrides:\n  mvpp: {seed: 2}\n")
+    with pytest.raises(BadInputError, match=r"override.yaml \(profile ci\): stack_overrides.mvpp: no stack is named 'mvpp'; known stacks: mvp, redis"):
+        load_scenario(str(path))
+    path.write_text(FAULT.format(target="backend") + "stack_overrides:\n  temporal: {faults: [{target: wrker}]}\n")
+    with pytest.raises(BadInputError, match=r"stack_overrides.temporal.faults.0.target: 'wrker' is no role or service of any stack \(did you mean 'worker'\?\)"):
+        load_scenario(str(path))
+
+
+def test_llmchaos_run_refuses_a_typo_before_deploying_anything(tmp_path):
+    from click.testing import CliRunner
+
+    from llmchaos.cli import main
+
+    path = tmp_path / "typo.yaml"
+    path.write_text(FAULT.format(target="backnd"))
+    result = CliRunner().invoke(main, ["run", "--stack", "mvp", "--scenario", str(path), "--runtime", "local", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "faults.0.target: 'backnd' is no role or service of any stack" in result.output
+    assert not (tmp_path / "out").exists(), "nothing ran"

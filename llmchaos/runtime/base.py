@@ -29,7 +29,7 @@ from llmchaos.ports import check_port_free
 from stacks.compose import ComposeFile
 from stacks.spec import Stack
 
-from .probes import probe
+from .probes import ProbeResult, probe
 
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 
@@ -172,26 +172,50 @@ class Runtime(abc.ABC):
                 self.start(service)
             self.wait_healthy([service], timeout)
 
-    def is_healthy(self, service: str) -> bool:
+    def check_health(self, service: str) -> ProbeResult:
+        """Probe one service (running, then its health probe), saying what was seen."""
         svc = self.compose.services[service]
+        if not self.is_running(service):
+            return ProbeResult(False, "not running")
         port = self.ports[svc.health.port_var] if svc.health.port_var else self.port(service)
-        return self.is_running(service) and probe(svc.health, port)
+        return probe(svc.health, port)
+
+    def is_healthy(self, service: str) -> bool:
+        return self.check_health(service).healthy
 
     def wait_healthy(self, services: Iterable[str] | None = None, timeout: float = 120.0, interval: float = 0.05) -> float:
-        """Wait until every service is healthy; return the seconds waited."""
+        """Wait until every service is healthy; return the seconds waited.
+
+        Fails at once when a service's port is answered by another service: waiting would
+        not change who holds the port, and "not healthy after 120s" would hide why.
+        """
         pending = list(services or self.services())
         started = time.monotonic()
+        last: dict[str, ProbeResult] = {}
         while pending:
-            pending = [s for s in pending if not self.is_healthy(s)]
+            last = {s: self.check_health(s) for s in pending}
+            pending = [s for s in pending if not last[s].healthy]
             if not pending:
                 break
+            foreign = [s for s in pending if last[s].foreign]
+            if foreign:
+                tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in foreign)
+                raise UnhealthyError(
+                    f"{self.stack.name} ({self.name}): {'; '.join(f'{s}: {last[s].why}' for s in foreign)}. "
+                    f"Two services were given the same port, or another program listens there: give each service "
+                    f"its own port (llmchaos.ports.free_port_plan) or stop that program\n{tails}"
+                )
             dead = [s for s in pending if self.exited_for_good(s)]
             if dead:
                 tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in dead)
                 raise UnhealthyError(f"{self.stack.name} ({self.name}): {', '.join(dead)} exited and will not restart\n{tails}")
             if time.monotonic() - started > timeout:
+                seen = "; ".join(f"{s}: {last[s].why}" for s in pending if last[s].why)
                 tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in pending)
-                raise UnhealthyError(f"{self.stack.name} ({self.name}): {', '.join(pending)} not healthy after {timeout:.0f}s\n{tails}")
+                raise UnhealthyError(
+                    f"{self.stack.name} ({self.name}): {', '.join(pending)} not healthy after {timeout:.0f}s"
+                    f"{f' (last probe: {seen})' if seen else ''}\n{tails}"
+                )
             time.sleep(interval)
         return time.monotonic() - started
 

@@ -29,10 +29,11 @@ from typing import IO, Any
 
 from stacks.spec import Binary, LocalContext, LocalProcess, Stack
 
+from llmchaos.errors import LLMChaosError
 from llmchaos.processes import signal_group, spawn
 
 from .base import Runtime
-from .procfs import process_state
+from .procfs import group_members, process_state
 
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 60.0
@@ -216,7 +217,15 @@ class LocalRuntime(Runtime):
             svc.popen.wait()
 
     def pause(self, service: str) -> None:
+        """SIGSTOP to the group; returns once every member is stopped (the signal is
+        delivered asynchronously: a process may still be running for a moment)."""
         self._signal_group(service, signal.SIGSTOP)
+        pid = self.pid(service)
+        deadline = time.monotonic() + 5.0
+        while pid is not None and any(process_state(p) not in ("T", "Z", None) for p in group_members(pid)):
+            if time.monotonic() > deadline:
+                raise LLMChaosError(f"{self.stack.name}/{service}: still running 5s after SIGSTOP")
+            time.sleep(0.002)
 
     def unpause(self, service: str) -> None:
         self._signal_group(service, signal.SIGCONT)

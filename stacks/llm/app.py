@@ -2,7 +2,8 @@
 
 Routes:
 - ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic);
-- ``GET /v1/models``; ``GET /health``;
+- ``GET /v1/models``; ``GET /health``; ``GET /openapi.json`` (this API described, see
+  ``openapi.py``);
 - ``GET /admin/config``, ``POST /admin/config`` (partial update), ``POST /admin/reset``;
 - ``GET /admin/ledger?since=N&stack=S&task=T``; ``GET /admin/inflight`` (optionally a long
   poll until the median call in flight reaches a share of its tokens);
@@ -10,11 +11,15 @@ Routes:
 
 The caller is identified by the ``X-LLMChaos-Stack`` and ``X-LLMChaos-Task`` headers,
 which ``stacks.common.llm_clients`` sends on every call.
+
+Bad input is a 400 that says what is expected, never a 500: a body that is no JSON (or
+nested too deep to parse), text that is no Unicode, parameters out of their range.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 import time
 from typing import Any
@@ -26,17 +31,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import wire_anthropic, wire_openai
-from .config import ProviderConfig, describe_validation_error
+from .config import MAX_MIN_INFLIGHT, MAX_POLL_S, ProviderConfig, describe_validation_error
 from .faults import FaultInjector
 from .generation import Generation
 from .ledger import Ledger
+from .openapi import openapi_document
 from .prices import models
 from .schedule import token_offsets
 from .text import expected_tokens, planned_token_count, text_sha256
-from .wire import Flavour, WireError
+from .wire import Flavour, WireError, brief
 
 STACK_HEADER = "x-llmchaos-stack"
 TASK_HEADER = "x-llmchaos-task"
+DISCONNECT_CHECK_S = 0.1  # how often a long poll looks whether its client is still there
+_NOT_JSON = object()
+
+
+async def _json_body(request: Request) -> Any:
+    """The parsed JSON body, or ``_NOT_JSON`` (not JSON, not UTF-8, or nested too deep)."""
+    try:
+        return await request.json()
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 class Provider:
@@ -66,9 +82,8 @@ async def _chat(request: Request, flavour: Flavour) -> Response:
     ledger = provider.ledger
     stack = request.headers.get(STACK_HEADER)
     task_id = request.headers.get(TASK_HEADER)
-    try:
-        body = await request.json()
-    except ValueError:
+    body = await _json_body(request)
+    if body is _NOT_JSON:
         body = None
     try:
         req = flavour.parse(body)
@@ -116,7 +131,14 @@ async def list_models(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "inflight": len(request.app.state.provider.ledger.inflight())})
+    """``long_polls``: ``GET /admin/inflight`` long polls still running (each ends by its
+    timeout, its condition, or its client leaving)."""
+    state = request.app.state
+    return JSONResponse({"status": "ok", "service": "llm", "inflight": len(state.provider.ledger.inflight()), "long_polls": state.long_polls})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
 
 
 async def get_config(request: Request) -> Response:
@@ -125,10 +147,7 @@ async def get_config(request: Request) -> Response:
 
 async def post_config(request: Request) -> Response:
     provider: Provider = request.app.state.provider
-    try:
-        changes = await request.json()
-    except ValueError:
-        return JSONResponse({"error": "the body must be a JSON object of settings to change"}, status_code=400)
+    changes = await _json_body(request)
     if not isinstance(changes, dict):
         return JSONResponse({"error": "the body must be a JSON object of settings to change"}, status_code=400)
     try:
@@ -144,33 +163,58 @@ async def reset(request: Request) -> Response:
     return JSONResponse(provider.describe())
 
 
-def _int_param(request: Request, name: str, default: int) -> int:
+class BadParam(ValueError):
+    """A query parameter out of its type or range; the message says what is expected."""
+
+
+def _number_param(request: Request, name: str, default: float, low: float, high: float, kind: type = float) -> Any:
+    """A numeric query parameter of type ``kind`` within [low, high], else ``BadParam``
+    (NaN, which compares false with everything, is refused too)."""
     value = request.query_params.get(name)
-    return default if value is None else int(value)
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = math.nan
+    if not low <= number <= high:
+        what, shown = ("an integer", str) if kind is int else ("a number", "{:g}".format)
+        raise BadParam(f"{name} must be {what} from {shown(low)} to {shown(high)}, got {brief(value)}")
+    return number
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    return _number_param(request, name, default, low, high, int)
+
+
+def _float_param(request: Request, name: str, default: float, low: float, high: float) -> float:
+    return _number_param(request, name, default, low, high, float)
 
 
 async def get_ledger(request: Request) -> Response:
     ledger: Ledger = request.app.state.provider.ledger
     try:
-        since = _int_param(request, "since", 0)
-    except ValueError:
-        return JSONResponse({"error": "since must be an integer row index"}, status_code=400)
+        since = _int_param(request, "since", 0, 0, 2**63 - 1)
+    except BadParam as exc:
+        return JSONResponse({"error": f"{exc} (a row index)"}, status_code=400)
     rows = ledger.rows(since, request.query_params.get("stack"), request.query_params.get("task"))
     return JSONResponse({"rows": rows, "next": len(ledger)})
 
 
 async def cut_inflight(request: Request) -> Response:
-    """Cut every call in flight now (``{"mode": "drop"|"error", "stack": optional}``): an outage
-    reaches the streams already running, not only the calls that start during it."""
-    try:
-        body = await request.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
+    """Cut every call in flight now (``{"mode": "drop"|"error", "stack": optional}``, or no
+    body: drop them all): an outage reaches the streams already running, not only the calls
+    that start during it."""
+    body = await _json_body(request) if await request.body() else {}
+    if not isinstance(body, dict):
+        return JSONResponse({"error": 'the body, if any, must be a JSON object: {"mode": "drop"|"error", "stack": optional}'}, status_code=400)
     mode = body.get("mode", "drop")
     if mode not in ("drop", "error"):
         return JSONResponse({"error": "mode: expected 'drop' or 'error'"}, status_code=400)
-    cut = request.app.state.provider.ledger.cut_inflight(mode, body.get("stack"))
+    stack = body.get("stack")
+    if stack is not None and not isinstance(stack, str):
+        return JSONResponse({"error": "stack: expected a stack name (a string), or nothing for every stack"}, status_code=400)
+    cut = request.app.state.provider.ledger.cut_inflight(mode, stack)
     return JSONResponse({"cut": cut})
 
 
@@ -182,24 +226,39 @@ async def get_inflight(request: Request) -> Response:
     Why in the provider: it sees every token as it leaves, so the condition is checked
     every 2 ms on its own clock; polling over HTTP from outside would add a poll interval
     of lag and make the fault's firing point depend on the machine's load.
+
+    Bounds: P from 0 to 1, N from 1 to 1,000,000, T from 0 to 60 s (finite: a NaN
+    deadline is never reached). A poll whose client has gone stops within 0.1 s instead
+    of spinning to its deadline.
     """
     ledger: Ledger = request.app.state.provider.ledger
+    try:
+        wanted = _float_param(request, "until_progress", 0.0, 0.0, 1.0)
+        least = _int_param(request, "min_inflight", 1, 1, MAX_MIN_INFLIGHT)
+        timeout = _float_param(request, "timeout_s", 1.0, 0.0, MAX_POLL_S)
+    except BadParam as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
     if "until_progress" not in request.query_params:
         return JSONResponse({"calls": ledger.inflight()})
+    state = request.app.state
+    state.long_polls += 1
     try:
-        wanted = float(request.query_params["until_progress"])
-        least = int(request.query_params.get("min_inflight", 1))
-        timeout = min(float(request.query_params.get("timeout_s", 1.0)), 60.0)
-    except ValueError:
-        return JSONResponse({"error": "until_progress and timeout_s must be numbers, min_inflight an integer"}, status_code=400)
-    deadline = time.monotonic() + timeout
-    while True:
-        calls = ledger.inflight()
-        if len(calls) >= max(least, 1) and statistics.median(c["progress"] for c in calls) >= wanted:
-            return JSONResponse({"calls": calls, "reached": True})
-        if time.monotonic() >= deadline:
-            return JSONResponse({"calls": calls, "reached": False})
-        await asyncio.sleep(0.002)
+        now = time.monotonic()
+        deadline, look_again = now + timeout, now + DISCONNECT_CHECK_S
+        while True:
+            calls = ledger.inflight()
+            if len(calls) >= least and statistics.median(c["progress"] for c in calls) >= wanted:
+                return JSONResponse({"calls": calls, "reached": True})
+            now = time.monotonic()
+            if now >= deadline:
+                return JSONResponse({"calls": calls, "reached": False})
+            if now >= look_again:
+                if await request.is_disconnected():
+                    return Response(status_code=499)  # nobody to read it: the client left
+                look_again = now + DISCONNECT_CHECK_S
+            await asyncio.sleep(0.002)
+    finally:
+        state.long_polls -= 1
 
 
 def create_app(config: ProviderConfig | None = None, ledger: Ledger | None = None) -> Starlette:
@@ -210,6 +269,7 @@ def create_app(config: ProviderConfig | None = None, ledger: Ledger | None = Non
             Route("/v1/messages", messages, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
             Route("/admin/config", get_config, methods=["GET"]),
             Route("/admin/config", post_config, methods=["POST"]),
             Route("/admin/reset", reset, methods=["POST"]),
@@ -219,4 +279,5 @@ def create_app(config: ProviderConfig | None = None, ledger: Ledger | None = Non
         ]
     )
     app.state.provider = Provider(config or ProviderConfig(), ledger if ledger is not None else Ledger())
+    app.state.long_polls = 0
     return app

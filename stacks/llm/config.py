@@ -3,17 +3,25 @@
 Why one model for both: the same settings come from CLI flags at start-up and from
 ``POST /admin/config`` at run time (the nemesis uses the latter to start and end an
 outage), and both must reject a bad value with a message that names the field.
+
+Every number is finite and bounded (``NaN`` or ``Infinity`` would be a setting no later
+``GET /admin/config`` could render, and a delay of an hour per token is a hang: use a
+``hang`` fault for that), and every string valid Unicode, for the same reason.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .text import DEFAULT_OUTPUT_TOKENS
 
 ERROR_STATUSES = (429, 500, 503, 529)
+MAX_DELAY_MS = 3_600_000.0  # an hour per token
+MAX_SECONDS = 86_400.0  # a day: hangs and retry-after
+MAX_POLL_S = 60.0  # the longest a long poll of GET /admin/inflight may last
+MAX_MIN_INFLIGHT = 1_000_000  # its min_inflight
 
 
 class FaultRule(BaseModel):
@@ -33,7 +41,7 @@ class FaultRule(BaseModel):
     ``flavour`` and ``model`` narrow the calls a rule matches; ``max_fires`` caps it.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     action: Literal["error", "cut", "hang"]
     status: int | None = None
@@ -41,10 +49,20 @@ class FaultRule(BaseModel):
     calls: list[int] | None = None
     after_tokens: int = Field(0, ge=0)
     mode: Literal["drop", "error"] = "drop"
-    seconds: float | None = Field(None, gt=0)
+    seconds: float | None = Field(None, gt=0, le=MAX_SECONDS)
     flavour: Literal["openai", "anthropic"] | None = None
     model: str | None = None
     max_fires: int | None = Field(None, ge=1)
+
+    @field_validator("model")
+    @classmethod
+    def _valid_unicode(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("holds an unpaired UTF-16 surrogate, which is no Unicode text: give a model name in valid UTF-8") from None
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> "FaultRule":
@@ -63,14 +81,14 @@ class FaultRule(BaseModel):
 class ProviderConfig(BaseModel):
     """Everything that shapes the fake provider's answers, except the text itself."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    ttft_ms: float = Field(200.0, ge=0, description="time to first token")
-    itl_ms: float = Field(20.0, ge=0, description="inter-token latency")
-    jitter_ms: float = Field(0.0, ge=0, description="each delay +/- up to this, seeded")
+    ttft_ms: float = Field(200.0, ge=0, le=MAX_DELAY_MS, description="time to first token")
+    itl_ms: float = Field(20.0, ge=0, le=MAX_DELAY_MS, description="inter-token latency")
+    jitter_ms: float = Field(0.0, ge=0, le=MAX_DELAY_MS, description="each delay +/- up to this, seeded")
     output_tokens: int = Field(DEFAULT_OUTPUT_TOKENS, ge=1, le=1_000_000, description="answer length before max_tokens")
     seed: int = Field(0, description="seeds the text, the jitter and probabilistic faults")
-    retry_after_s: float = Field(1.0, ge=0, description="retry-after header of 429 answers")
+    retry_after_s: float = Field(1.0, ge=0, le=MAX_SECONDS, description="retry-after header of 429 answers")
     faults: list[FaultRule] = Field(default_factory=list)
 
     def updated(self, changes: dict) -> "ProviderConfig":

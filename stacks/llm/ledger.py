@@ -11,6 +11,10 @@ are billed.
 Rows go to memory (for ``GET /admin/ledger``) and, when a path is given, to a JSONL file,
 one flushed line per call, so a provider killed mid-run loses at most the calls in flight.
 Calls in flight are listed with their progress for ``GET /admin/inflight``.
+
+Whatever a request carries, the ledger must stay readable: a row that JSON or UTF-8
+cannot encode would break every later ``GET /admin/ledger`` and the file. So the caller's
+strings (model, stack, task) are stored as valid text whatever they were.
 """
 
 from __future__ import annotations
@@ -84,6 +88,13 @@ class Call:
         }
 
 
+def _storable(text: str | None) -> str | None:
+    """``text`` as valid UTF-8: an unpaired surrogate becomes its escape (``\\ud800``)."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class Ledger:
     """Numbering, in-flight registry and the append-only record of provider calls."""
 
@@ -99,7 +110,7 @@ class Ledger:
             self._file = path.open("a", encoding="utf-8")
 
     def open_call(self, flavour: str, model: str, stream: bool, stack: str | None, task_id: str | None) -> Call:
-        call = Call(f"call-{next(self._numbers):06d}", flavour, model, stream, stack, task_id)
+        call = Call(f"call-{next(self._numbers):06d}", flavour, _storable(model), stream, _storable(stack), _storable(task_id))
         self._inflight[call.call_id] = call
         return call
 

@@ -8,6 +8,7 @@ a ``ChatRequest`` and renders events, errors and final responses in its own dial
 from __future__ import annotations
 
 import json
+import reprlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -67,15 +68,54 @@ class Flavour(Protocol):
     def full_response(self, req: ChatRequest, response_id: str, text: str, completion_tokens: int, truncated: bool) -> dict[str, Any]: ...
 
 
+def _short_repr() -> reprlib.Repr:
+    short = reprlib.Repr()  # keyword arguments only from Python 3.12
+    short.maxlevel, short.maxstring, short.maxother = 3, 60, 60
+    return short
+
+
+brief = _short_repr().repr  # a refused value quoted in a message: bounded, even for a deep or huge one
+
+
+def unicode_problem(value: Any) -> str | None:
+    """Where ``value`` (a parsed JSON body) holds a string UTF-8 cannot encode, or None.
+
+    Why: JSON lets a client escape a lone UTF-16 surrogate (``"\\ud800"``) and Python's
+    ``json`` decodes it into a string no UTF-8 answer, log line or ledger row can hold.
+    Refused at the door with a 400, it never reaches an error message or the ledger.
+    Iterative, not recursive: a body nested nearly as deep as ``json`` parses must not
+    hit the recursion limit here.
+    """
+    pending: list[tuple[Any, str]] = [(value, "body")]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return f"{where[:200]}: the string holds an unpaired UTF-16 surrogate ({item[exc.start]!a}) at index {exc.start}, which is no Unicode text"
+        elif isinstance(item, dict):
+            pending.extend((v, f"{where}.{k}") for k, v in reversed(item.items()))
+            pending.extend((k, f"{where} (a key)") for k in item)
+        elif isinstance(item, list):
+            pending.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return None
+
+
 def require_int(body: dict[str, Any], name: str, *, minimum: int, required: bool, bad) -> int | None:
-    """Validate an optional integer field; ``bad(message, param)`` builds the 400 error."""
+    """Validate an optional integer field; ``bad(message, param)`` builds the 400 error.
+
+    A number with no fractional part (``97.0``) is an integer, as JSON Schema counts.
+    """
     value = body.get(name)
     if value is None:
         if required:
             raise bad(f"{name}: Field required", name)
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise bad(f"{name}: must be an integer >= {minimum}, got {value!r}", name)
+        raise bad(f"{name}: must be an integer >= {minimum}, got {brief(value)}", name)
     return value
 
 
@@ -84,7 +124,7 @@ def require_bool(body: dict[str, Any], name: str, bad) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise bad(f"{name}: must be a boolean, got {value!r}", name)
+        raise bad(f"{name}: must be a boolean, got {brief(value)}", name)
     return value
 
 

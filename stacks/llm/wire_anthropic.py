@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .text import count_tokens
-from .wire import ChatRequest, WireError, compact, content_text, json_str, require_bool, require_int
+from .wire import ChatRequest, WireError, compact, content_text, json_str, require_bool, require_int, unicode_problem
 
 name = "anthropic"
 failure_status = 529
@@ -38,6 +38,9 @@ def _bad(message: str, param: str | None = None) -> WireError:
 def parse(body: Any) -> ChatRequest:
     if not isinstance(body, dict):
         raise _bad("Request body must be a JSON object.")
+    problem = unicode_problem(body)
+    if problem:
+        raise _bad(f"{problem}: send valid UTF-8 text.")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise _bad("model: Field required")

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from .text import count_tokens
-from .wire import ChatRequest, WireError, compact, content_text, json_str, require_bool, require_int
+from .wire import ChatRequest, WireError, compact, content_text, json_str, require_bool, require_int, unicode_problem
 
 name = "openai"
 failure_status = 500
@@ -32,6 +32,9 @@ def _bad(message: str, param: str | None = None) -> WireError:
 def parse(body: Any) -> ChatRequest:
     if not isinstance(body, dict):
         raise _bad("We could not parse the JSON body of your request: expected a JSON object.")
+    problem = unicode_problem(body)
+    if problem:
+        raise _bad(f"{problem}: send valid UTF-8 text.")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise _bad("you must provide a model parameter", "model")

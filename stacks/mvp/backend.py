@@ -21,10 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException
 
 from stacks.common.chat_api import ChatRequest
 from stacks.common.llm_clients import default_clients
+from stacks.common.web import FromId, TaskId, install_error_handlers, responses
 
 
 def _now() -> str:
@@ -72,6 +73,7 @@ class SimpleStorage:
 
 storage = SimpleStorage(Path(os.environ.get("STORAGE_DIR", "/storage")))
 app = FastAPI(title="Chatbot MVP backend", version="1.0.0")
+install_error_handlers(app)
 _running: set[asyncio.Task] = set()  # keeps the generation tasks referenced while they run
 
 
@@ -104,10 +106,10 @@ async def root() -> dict[str, Any]:
 
 @app.get("/health")
 async def health() -> dict[str, Any]:
-    return {"status": "healthy", "storage": str(storage.root), "running_tasks": len(_running), "timestamp": _now()}
+    return {"status": "healthy", "service": "backend", "storage": str(storage.root), "running_tasks": len(_running), "timestamp": _now()}
 
 
-@app.post("/api/chat/generate")
+@app.post("/api/chat/generate", responses=responses(400))
 async def start_generation(request: ChatRequest) -> dict[str, Any]:
     task_id = str(uuid.uuid4())
     storage.save_task_state(
@@ -134,14 +136,14 @@ def _state_or_404(task_id: str) -> dict[str, Any]:
     return state
 
 
-@app.get("/api/chat/status/{task_id}")
-async def task_status(task_id: str) -> dict[str, Any]:
+@app.get("/api/chat/status/{task_id}", responses=responses(404))
+async def task_status(task_id: TaskId) -> dict[str, Any]:
     state = _state_or_404(task_id)
     return {**state, "chunks_count": len(storage.get_chunks(task_id))}
 
 
-@app.get("/api/chat/chunks/{task_id}")
-async def task_chunks(task_id: str, from_id: int = Query(0, ge=0)) -> dict[str, Any]:
+@app.get("/api/chat/chunks/{task_id}", responses=responses(404))
+async def task_chunks(task_id: TaskId, from_id: FromId = 0) -> dict[str, Any]:
     state = _state_or_404(task_id)
     chunks = storage.get_chunks(task_id, from_id)
     return {"task_id": task_id, "status": state["status"], "chunks": chunks, "total_chunks": state.get("total_chunks")}

@@ -24,11 +24,12 @@ import os
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from stacks.common.chat_api import ChatRequest, split_into_chunks
 from stacks.common.llm_clients import default_clients
+from stacks.common.web import FromId, TaskId, install_error_handlers, responses
 
 from .cache import ResponseCache, cache_key
 from .db import ChatDB, DependencyDown
@@ -53,6 +54,7 @@ async def lifespan(app: FastAPI):
 
 
 app = FastAPI(title="Chatbot Redis backend", version="1.0.0", lifespan=lifespan)
+install_error_handlers(app)
 
 
 @app.exception_handler(DependencyDown)
@@ -97,9 +99,9 @@ async def root() -> dict[str, Any]:
     }
 
 
-@app.get("/health")
+@app.get("/health", responses=responses(503))
 async def health() -> JSONResponse:
-    report: dict[str, Any] = {"status": "healthy", "running_tasks": len(_running)}
+    report: dict[str, Any] = {"status": "healthy", "service": "backend", "running_tasks": len(_running)}
     for name, check in (("redis", cache.ping), ("postgres", db.ping)):
         try:
             await asyncio.wait_for(check(), timeout=2.0)
@@ -110,7 +112,7 @@ async def health() -> JSONResponse:
     return JSONResponse(report, status_code=200 if report["status"] == "healthy" else 503)
 
 
-@app.post("/api/chat/generate")
+@app.post("/api/chat/generate", responses=responses(400, 503))
 async def start_generation(request: ChatRequest) -> dict[str, Any]:
     key = cache_key(request.prompt, request.provider, request.model)
     task_id = str(uuid.uuid4())
@@ -132,21 +134,21 @@ async def _task_or_404(task_id: str) -> dict[str, Any]:
     return task
 
 
-@app.get("/api/chat/status/{task_id}")
-async def task_status(task_id: str) -> dict[str, Any]:
+@app.get("/api/chat/status/{task_id}", responses=responses(404, 503))
+async def task_status(task_id: TaskId) -> dict[str, Any]:
     task = await _task_or_404(task_id)
     task["task_id"] = task.pop("id")
     return task
 
 
-@app.get("/api/chat/chunks/{task_id}")
-async def task_chunks(task_id: str, from_id: int = Query(0, ge=0)) -> dict[str, Any]:
+@app.get("/api/chat/chunks/{task_id}", responses=responses(404, 503))
+async def task_chunks(task_id: TaskId, from_id: FromId = 0) -> dict[str, Any]:
     task = await _task_or_404(task_id)  # the status first: once "completed", every chunk is visible
     chunks = await db.chunks(task_id, from_id)
     return {"task_id": task_id, "status": task["status"], "cached": task["cached"], "chunks": chunks, "total_chunks": task["total_chunks"]}
 
 
-@app.get("/api/stats")
+@app.get("/api/stats", responses=responses(503))
 async def stats() -> dict[str, Any]:
     figures = await db.stats()
     looked_up = figures["cache_hits"] + figures["cache_misses"]

@@ -14,15 +14,19 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import anthropic
 import httpx
+import openai
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from stacks.common.llm_clients import default_clients
 
-from .shared import GenerateInput, NotifyInput, SaveChunkInput
+from .shared import GenerateInput, NotifyInput, SaveChunkInput, prompt_too_large
 
-MAX_PROMPT_CHARS = 100_000
+# 4xx answers worth another attempt: a timeout, a conflict, a rate limit. Any other 4xx
+# (unknown model 404, bad parameters 400, bad key 401/403) will be refused again.
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
 
 
 def storage_dir() -> Path:
@@ -33,14 +37,21 @@ def storage_dir() -> Path:
 async def validate_prompt(prompt: str) -> bool:
     if not prompt.strip():
         raise ApplicationError("the prompt is empty", non_retryable=True)
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ApplicationError(f"the prompt is longer than {MAX_PROMPT_CHARS} characters", non_retryable=True)
+    problem = prompt_too_large(prompt)
+    if problem:
+        raise ApplicationError(problem, non_retryable=True)
     return True
 
 
 @activity.defn
 async def generate_full_text_with_llm(request: GenerateInput) -> str:
-    """The whole answer in one call; heartbeats while waiting if a heartbeat timeout is set."""
+    """The whole answer in one call; heartbeats while waiting if a heartbeat timeout is set.
+
+    A provider's refusal of the request itself (a 4xx other than 408, 409 and 429: an
+    unknown model, bad parameters, a bad key) fails the workflow at once, as the other
+    stacks fail the task: Temporal's retries (5 attempts over some 15 s by default) cannot
+    change the answer. Outages and 5xx stay retryable.
+    """
     call = asyncio.ensure_future(
         default_clients().generate_full_text(
             request.provider, request.prompt, request.model, request.temperature, request.max_tokens, task_id=request.workflow_id
@@ -53,6 +64,15 @@ async def generate_full_text_with_llm(request: GenerateInput) -> str:
             await asyncio.wait({call}, timeout=heartbeat.total_seconds() / 3)
     try:
         return await call
+    except (openai.APIStatusError, anthropic.APIStatusError) as exc:
+        if 400 <= exc.status_code < 500 and exc.status_code not in RETRYABLE_CLIENT_ERRORS:
+            raise ApplicationError(
+                f"the {request.provider} provider refused the request with HTTP {exc.status_code} ({exc.message}); "
+                "retrying cannot help: fix the request (model name, parameters, API key)",
+                type="ProviderRejectedRequest",
+                non_retryable=True,
+            ) from exc
+        raise
     finally:
         call.cancel()
 

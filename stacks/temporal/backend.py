@@ -9,6 +9,9 @@
   ``BatchChatWorkflow`` over several requests (beyond the seeds' list, same workflows).
 - ``GET /health``: 200 when the Temporal server answers, with the number of workers polling.
 
+A prompt too large for a Temporal payload is refused with a 413 naming the limits
+(``shared.prompt_too_large``) before any workflow starts.
+
 Queries are answered by a worker replaying the workflow: while no worker polls, the status
 and chunks of every workflow are unreadable (503 here). That is a property of the seeds'
 design the matrix measures, not something this backend hides.
@@ -22,7 +25,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from temporalio.api.enums.v1 import TaskQueueType
@@ -32,8 +35,9 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from stacks.common.chat_api import ChatRequest
+from stacks.common.web import FromId, TaskId, install_error_handlers, responses
 
-from .shared import TASK_QUEUE, BatchInput, ChatInput, WorkflowSettings
+from .shared import MAX_BATCH_PAYLOAD_BYTES, TASK_QUEUE, BatchInput, ChatInput, WorkflowSettings, payload_bytes, prompt_too_large
 from .workflows import BatchChatWorkflow, ChatStreamingWorkflow
 
 ADDRESS = os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
@@ -41,6 +45,7 @@ NAMESPACE = os.environ.get("TEMPORAL_NAMESPACE", "default")
 QUERY_TIMEOUT = timedelta(seconds=float(os.environ.get("TEMPORAL_QUERY_TIMEOUT_S", "5")))
 
 app = FastAPI(title="Chatbot Temporal backend", version="1.0.0")
+install_error_handlers(app)
 _client: Client | None = None
 _client_lock = asyncio.Lock()
 
@@ -66,7 +71,12 @@ async def client() -> Client:
         return _client
 
 
-def _chat_input(request: ChatRequest) -> ChatInput:
+def _chat_input(request: ChatRequest, which: str = "") -> ChatInput:
+    """The workflow input; a prompt too large for a Temporal payload is a 413 here, before
+    anything starts (Temporal itself would refuse it as an unavailable server would)."""
+    problem = prompt_too_large(request.prompt)
+    if problem:
+        raise HTTPException(status_code=413, detail=f"{which}{problem}")
     return ChatInput(request.prompt, request.provider, request.model, request.temperature, request.max_tokens, WorkflowSettings.from_env())
 
 
@@ -79,7 +89,23 @@ async def _query(workflow_id: str, query) -> Any:
             raise HTTPException(status_code=404, detail=f"workflow {workflow_id} not found") from exc
         raise Unavailable(f"the workflow's state could not be read ({exc.status.name}: {exc.message}); a worker must be polling {TASK_QUEUE} to answer") from exc
     except WorkflowQueryFailedError as exc:
+        await _not_a_chat_workflow(handle)
         raise Unavailable(f"query failed: {exc}") from exc
+
+
+async def _not_a_chat_workflow(handle) -> None:
+    """A 404 when the id names a workflow of another type (a batch has no chat status):
+    the client asked for the wrong id, the server is fine."""
+    try:
+        kind = (await handle.describe(rpc_timeout=QUERY_TIMEOUT)).workflow_type
+    except RPCError:
+        return
+    if kind != ChatStreamingWorkflow.__name__:
+        raise HTTPException(
+            status_code=404,
+            detail=f"workflow {handle.id} is a {kind}, not a chat: only chats have a status and chunks"
+            + (f" (read its children {handle.id}-0, {handle.id}-1, ...)" if kind == BatchChatWorkflow.__name__ else ""),
+        )
 
 
 @app.get("/")
@@ -91,7 +117,7 @@ async def root() -> dict[str, Any]:
     }
 
 
-@app.get("/health")
+@app.get("/health", responses=responses(503))
 async def health() -> JSONResponse:
     try:
         service = (await client()).workflow_service
@@ -101,11 +127,11 @@ async def health() -> JSONResponse:
             timeout=timedelta(seconds=2),
         )
     except (Unavailable, RPCError) as exc:
-        return JSONResponse({"status": "degraded", "temporal": f"down: {exc}"}, status_code=503)
-    return JSONResponse({"status": "healthy", "temporal": "ok", "workflow_pollers": len(described.pollers)})
+        return JSONResponse({"status": "degraded", "service": "backend", "temporal": f"down: {exc}"}, status_code=503)
+    return JSONResponse({"status": "healthy", "service": "backend", "temporal": "ok", "workflow_pollers": len(described.pollers)})
 
 
-@app.post("/api/workflows/start")
+@app.post("/api/workflows/start", responses=responses(400, 413, 503))
 async def start(request: ChatRequest) -> dict[str, Any]:
     workflow_id = f"chat-{uuid.uuid4()}"
     chat = _chat_input(request)
@@ -122,20 +148,20 @@ async def start(request: ChatRequest) -> dict[str, Any]:
     return {"workflow_id": workflow_id, "run_id": handle.result_run_id, "status": "started"}
 
 
-@app.get("/api/workflows/{workflow_id}/status")
-async def status(workflow_id: str) -> dict[str, Any]:
+@app.get("/api/workflows/{workflow_id}/status", responses=responses(404, 503))
+async def status(workflow_id: TaskId) -> dict[str, Any]:
     return await _query(workflow_id, ChatStreamingWorkflow.get_status)
 
 
-@app.get("/api/workflows/{workflow_id}/chunks")
-async def chunks(workflow_id: str, from_id: int = Query(0, ge=0)) -> dict[str, Any]:
+@app.get("/api/workflows/{workflow_id}/chunks", responses=responses(404, 503))
+async def chunks(workflow_id: TaskId, from_id: FromId = 0) -> dict[str, Any]:
     state = await _query(workflow_id, ChatStreamingWorkflow.get_status)
     saved = await _query(workflow_id, ChatStreamingWorkflow.get_chunks)
     return {**state, "chunks": [c for c in saved if c["chunk_id"] >= from_id]}
 
 
-@app.post("/api/workflows/{workflow_id}/cancel")
-async def cancel(workflow_id: str) -> dict[str, Any]:
+@app.post("/api/workflows/{workflow_id}/cancel", responses=responses(404, 503))
+async def cancel(workflow_id: TaskId) -> dict[str, Any]:
     try:
         await (await client()).get_workflow_handle(workflow_id).signal(ChatStreamingWorkflow.cancel)
     except RPCError as exc:
@@ -149,10 +175,17 @@ class BatchRequest(BaseModel):
     chats: list[ChatRequest] = Field(min_length=1, max_length=100)
 
 
-@app.post("/api/workflows/batch")
+@app.post("/api/workflows/batch", responses=responses(400, 413, 503))
 async def batch(request: BatchRequest) -> dict[str, Any]:
     workflow_id = f"batch-{uuid.uuid4()}"
-    chats = [_chat_input(chat) for chat in request.chats]
+    chats = [_chat_input(chat, f"chats[{i}]: ") for i, chat in enumerate(request.chats)]
+    total = sum(payload_bytes(chat.prompt) for chat in chats)
+    if total > MAX_BATCH_PAYLOAD_BYTES:
+        raise HTTPException(
+            status_code=413,
+            detail=f"the batch's prompts take {total:,} bytes as one Temporal payload; a batch accepts at most "
+            f"{MAX_BATCH_PAYLOAD_BYTES:,} (Temporal fails at 2 MB per payload): split it into smaller batches",
+        )
     try:
         await (await client()).start_workflow(
             BatchChatWorkflow.run,

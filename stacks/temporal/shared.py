@@ -16,16 +16,47 @@ started with. The backend reads them from the environment when it starts a workf
 | TEMPORAL_MAX_ATTEMPTS | 5 | attempts per activity (0: unlimited) |
 | TEMPORAL_RETRY_INITIAL_S, _BACKOFF, _MAX_INTERVAL_S | 1, 2.0, 30 | the back-off between attempts |
 | TEMPORAL_CHUNK_INTERVAL_S | 0 | a durable timer between chunk saves (paces delivery like the seeds' 100 chunks in 5 minutes) |
+
+The prompt's size is bounded (``prompt_too_large``) because it travels in Temporal payloads
+(the workflow input, then the inputs of ``validate_prompt`` and of the LLM call), and
+Temporal warns at 256 KB per payload and fails at 2 MB (the gRPC limit is 4 MB): a prompt
+of at most 100,000 characters and 128 KiB once encoded keeps every payload well below the
+warning. The backend refuses a larger one with a 413 before starting anything, and
+``validate_prompt`` applies the same rule to workflows started otherwise. A batch's
+prompts travel together in its one input payload: at most 512 KiB in all (above the
+warning, which is only logged, and well below the 2 MB failure).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 TASK_QUEUE = "chat-queue"
 CHUNK_SIZE = 50
+MAX_PROMPT_CHARS = 100_000
+MAX_PROMPT_PAYLOAD_BYTES = 128 * 1024  # the prompt as Temporal's JSON converter encodes it (non-ASCII escaped)
+MAX_BATCH_PAYLOAD_BYTES = 512 * 1024  # every prompt of a batch together: they travel in one payload
+
+
+def payload_bytes(prompt: str) -> int:
+    """The prompt's size in a Temporal payload: the JSON converter escapes non-ASCII
+    (``json.dumps`` default), so "é" takes 6 bytes and an emoji 12."""
+    return len(json.dumps(prompt))
+
+
+def prompt_too_large(prompt: str) -> str | None:
+    """Why the prompt is too large for this stack (a message with the limits), or None."""
+    size = payload_bytes(prompt)
+    if len(prompt) <= MAX_PROMPT_CHARS and size <= MAX_PROMPT_PAYLOAD_BYTES:
+        return None
+    return (
+        f"the prompt is {len(prompt):,} characters ({size:,} bytes as a Temporal payload); this stack accepts at most "
+        f"{MAX_PROMPT_CHARS:,} characters and {MAX_PROMPT_PAYLOAD_BYTES:,} bytes (Temporal warns at 256 KB per payload "
+        "and fails at 2 MB): shorten the prompt"
+    )
 
 
 @dataclass
