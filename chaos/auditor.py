@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -49,37 +50,44 @@ def _retryable(status: int) -> bool:
     return status >= 500 or status == 429
 
 
-def final_reads(api: StackAPI, base_url: str, history: HistoryWriter, tasks: list[Accepted], deadline_s: float = 5.0, retry_s: float = 0.5) -> dict[str, int]:
-    """Read every task back from chunk 0; returns how many were read, missing, unreadable."""
+def final_reads(
+    api: StackAPI, base_url: str, history: HistoryWriter, tasks: list[Accepted], deadline_s: float = 5.0, retry_s: float = 0.5, parallel: int = 4
+) -> dict[str, int]:
+    """Read every task back from chunk 0 (``parallel`` at a time: Temporal answers each
+    read with a query, tens of milliseconds); returns how many were read, missing, unreadable."""
     counts = {"read": 0, "missing": 0, "unreadable": 0}
     attempts = {t.task_id: 0 for t in tasks}
     last_error: dict[str, str] = {}
-    todo = list(tasks)
     deadline = time.monotonic() + deadline_s
-    with httpx.Client(base_url=base_url, timeout=10.0) as http:
+
+    def read(http: httpx.Client, task: Accepted) -> str | None:
+        """One attempt: "read", "missing" (the stack does not know it), or None (try again)."""
+        attempts[task.task_id] += 1
+        base = {"request": task.request, "of": task.owner, "attempts": attempts[task.task_id]}
+        try:
+            response = http.get(api.chunks_path(task.task_id), params={"from_id": 0})
+        except httpx.HTTPError as exc:
+            last_error[task.task_id] = f"{type(exc).__name__}: {exc}"
+            return None
+        if _retryable(response.status_code):
+            last_error[task.task_id] = f"HTTP {response.status_code}: {response.text[:200]}"
+            return None
+        if response.status_code != 200:
+            history.record(AUDITOR, "ok", "final-read", task.task_id, {**base, "found": False, "http_status": response.status_code, "chunks": []})
+            return "missing"
+        page = api.page(response.json())
+        chunks = [{"chunk_id": c["chunk_id"], "text": c["text"]} for c in page.chunks]
+        history.record(AUDITOR, "ok", "final-read", task.task_id, {**base, "found": True, "status": page.status, "chunks": chunks})
+        return "read"
+
+    todo = list(tasks)
+    with httpx.Client(base_url=base_url, timeout=10.0) as http, ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="auditor") as pool:
         while todo:
-            again = []
-            for task in todo:
-                attempts[task.task_id] += 1
-                base = {"request": task.request, "of": task.owner, "attempts": attempts[task.task_id]}
-                try:
-                    response = http.get(api.chunks_path(task.task_id), params={"from_id": 0})
-                except httpx.HTTPError as exc:
-                    last_error[task.task_id] = f"{type(exc).__name__}: {exc}"
-                    again.append(task)
-                    continue
-                if _retryable(response.status_code):
-                    last_error[task.task_id] = f"HTTP {response.status_code}: {response.text[:200]}"
-                    again.append(task)
-                elif response.status_code != 200:
-                    history.record(AUDITOR, "ok", "final-read", task.task_id, {**base, "found": False, "http_status": response.status_code, "chunks": []})
-                    counts["missing"] += 1
-                else:
-                    page = api.page(response.json())
-                    chunks = [{"chunk_id": c["chunk_id"], "text": c["text"]} for c in page.chunks]
-                    history.record(AUDITOR, "ok", "final-read", task.task_id, {**base, "found": True, "status": page.status, "chunks": chunks})
-                    counts["read"] += 1
-            todo = again
+            settled = list(pool.map(lambda task: read(http, task), todo))
+            for outcome in settled:
+                if outcome is not None:
+                    counts[outcome] += 1
+            todo = [task for task, outcome in zip(todo, settled) if outcome is None]
             if todo and time.monotonic() + retry_s > deadline:
                 for task in todo:
                     history.record(AUDITOR, "fail", "final-read", task.task_id, {

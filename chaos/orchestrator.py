@@ -174,7 +174,9 @@ class Orchestrator:
     def run_cell(self, cell: Cell, progress: Progress) -> None:
         plan = self.plan
         scenario: Scenario = self.scenarios[cell.scenario].for_stack(cell.stack)
-        seed = derive_seed("cell", plan.seed, scenario.seed, cell.repetition) % (2**31)
+        # every repetition replays the same seeded workload (prompts, models, the provider's
+        # text): their spread is the stack's and the machine's, not the workload's (--seed changes it)
+        seed = derive_seed("cell", plan.seed, scenario.seed) % (2**31)
         if cell.directory.exists():
             shutil.rmtree(cell.directory)  # an unfinished earlier attempt: start the cell afresh
         cell.directory.mkdir(parents=True)
@@ -210,6 +212,9 @@ class Orchestrator:
         try:
             try:
                 with phase("deploy"):
+                    settings["leftovers_removed"] = runtime.clear_leftovers()
+                    if settings["leftovers_removed"]:
+                        progress.console.print(f"[dim]{cell.label}: removed what an earlier deployment left: {', '.join(settings['leftovers_removed'])}[/dim]")
                     runtime.up()
                     provider = ProviderAdmin.of(runtime)
                 with phase("warm-up"):

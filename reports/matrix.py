@@ -161,6 +161,7 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
         tasks_correct=outcomes["correct"],
         tasks_lost=outcomes["lost"],
         outcomes=outcomes,
+        refreshes=sum(r.metrics.get("refreshes", 0) for r in done),
         data_loss_pct=round(100.0 * (expected - delivered) / expected, 6) if expected else 0.0,
         duplicate_chunks=sum(x.duplicate_chunks for x in accepted),
         **final_state(accepted),
@@ -173,6 +174,8 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     cell.update(experience(results))
     cell.update(latency(results))
     cell["verdict"] = verdict(cell)
+    if len(done) > 1:
+        cell["spread"] = spread(done)
     if broken:
         cell["verdict"] = "error"
         cell["reason"] = f"{len(broken)} of {len(reps)} repetitions: " + "; ".join(f"#{r.repetition}: {_reason(r)}" for r in broken)
@@ -180,19 +183,57 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     return cell
 
 
-def build_matrix(run: Run) -> dict[str, Any]:
-    """``matrix.json`` (DESIGN.md): the run, one cell per stack x scenario, the guarantees and claims."""
-    from .claims import claims, guarantees
+# the per-repetition figures whose spread the report shows and the regression gate compares
+SPREAD = (
+    "tasks_correct", "tasks_lost", "data_loss_pct", "acknowledged_loss_chunks", "unreadable_tasks", "regenerations",
+    "provider_retries", "llm_calls", "llm_cost_usd", "wasted_cost_usd", "cache_hits", "failed_polls", "failed_submits",
+    "error_s", "ttft_p50_s", "e2e_p50_s",
+)  # fmt: skip
 
-    cells = [pooled_cell(stack, scenario, run.cells(stack, scenario)) for stack in run.stacks for scenario in run.scenarios if run.cells(stack, scenario)]
+
+def per_repetition(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """One repetition's figures for the spread: ``SPREAD`` plus its first fault's recovery times."""
+    figures = {name: metrics.get(name) for name in SPREAD}
+    recovery = (metrics.get("recovery_s") or [{}])[0]
+    figures.update({f"recovery_{k}_s": recovery.get(k) for k in RECOVERY_KEYS})
+    return figures
+
+
+def spread(done: list[Repetition]) -> dict[str, dict[str, Any]]:
+    """Per figure, over the repetitions that measured it: median, min, max and how many."""
+    rows = [per_repetition(r.metrics) for r in done]
+    out = {}
+    for name in rows[0]:
+        values = [row[name] for row in rows if row[name] is not None]
+        if values:
+            out[name] = {"median": round(statistics.median(values), 6), "min": min(values), "max": max(values), "n": len(values)}
+    return out
+
+
+def build_matrix(run: Run) -> dict[str, Any]:
+    """``matrix.json`` (DESIGN.md): the run, one cell per stack x scenario, the guarantees and claims.
+
+    With several repetitions, each claim is also judged on each repetition alone: a claim
+    confirmed in some repetitions and refuted in others is ``mixed``, and says how often."""
+    from .claims import claims, combine, guarantees
+
+    pairs = [(stack, scenario) for stack in run.stacks for scenario in run.scenarios if run.cells(stack, scenario)]
+    cells = [pooled_cell(stack, scenario, run.cells(stack, scenario)) for stack, scenario in pairs]
+    indexes = sorted({r.repetition for r in run.repetitions})
     plan = run.record.get("plan", {})
+    run_block = {
+        "directory": str(run.directory), "profile": plan.get("profile"), "runtime": plan.get("runtime"), "seed": plan.get("seed"),
+        "stacks": plan.get("stacks"), "scenarios": [Path(s).stem for s in plan["scenarios"]] if plan.get("scenarios") else None,
+        "repeat": plan.get("repeat"), "started": run.record.get("started"), "finished": run.record.get("finished"),
+        "versions": run.record.get("versions", {}),
+    }  # fmt: skip
+    judged = claims(cells, run_block)
+    if len(indexes) > 1:
+        each = [claims([pooled_cell(s, c, reps) for s, c in pairs if (reps := [r for r in run.cells(s, c) if r.repetition == i])], run_block) for i in indexes]
+        judged = combine(judged, each)
     return {
-        "run": {
-            "directory": str(run.directory), "profile": plan.get("profile"), "runtime": plan.get("runtime"), "seed": plan.get("seed"),
-            "repeat": plan.get("repeat"), "started": run.record.get("started"), "finished": run.record.get("finished"),
-            "versions": run.record.get("versions", {}),
-        },  # fmt: skip
+        "run": run_block,
         "cells": cells,
         "guarantees": guarantees(cells),
-        "claims": claims(cells),
+        "claims": judged,
     }

@@ -1,15 +1,32 @@
 """CI regression: a run's matrix against a committed baseline, metric by metric.
 
 The baseline file (``reports/baseline.json``) holds a reference matrix (the cells of a
-real ci-profile run) and a tolerance per metric::
+real ci-profile run, with each cell's spread over repetitions when it had several), the
+verdict of every claim, and the rules it is compared by::
 
     {"tolerances": {"data_loss_pct": {"worse": "higher", "abs": 10.0}, ...},
-     "cells": [{"stack": "mvp", "scenario": "baseline", "verdict": "ok", ...}, ...]}
+     "spread_rules": {"tasks_lost": {"worse": "higher"}, "e2e_p50_s": {"worse": "higher", "floor": 1.0, "rel": 0.5}, ...},
+     "claims": {"f5-doubles-mvp-cost": "confirmed", ...},
+     "cells": [{"stack": "mvp", "scenario": "baseline", "verdict": "ok", "spread": {...}, ...}, ...]}
 
-A metric regressed when it moved in its ``worse`` direction by more than ``abs`` plus
-``rel`` times the reference value. A verdict regressed when it got worse (ok, then
-failed, then loss, then error). Cells of the baseline absent from the run are listed but
-are not regressions (a run of a subset is legitimate); a cell that errored is one.
+What regresses:
+
+- a cell's verdict that got worse (ok, then failed, then loss, then error): an ``error``
+  cell always regresses against a measured one;
+- a baseline cell the run should have measured (its stack and scenario were in the run's
+  plan) but did not: the run stopped early. A run deliberately narrowed with
+  ``--stack``/``--scenario`` lists the cells it left out, and is not failed for them;
+- a claim whose verdict changed (a claim the run could not measure because it was
+  narrowed is listed, not failed; a baseline claim that is ``mixed``, holding in some
+  repetitions only, accepts any verdict);
+- a figure beyond its bound. When the baseline cell has a spread over repetitions
+  (``llmchaos run --repeat N``), each figure of ``spread_rules`` is compared, as the
+  run's median over its repetitions (or its single value), with the baseline's worst
+  repetition widened by ``max(the baseline's own range, floor, rel x its median)``:
+  a count that never varied (10 requests lost at every crash) may not move at all; one
+  that varied may move as much again. Otherwise (a baseline of one repetition) a figure
+  of ``tolerances`` may move in its worse direction by ``abs`` plus ``rel`` times the
+  reference value.
 """
 
 from __future__ import annotations
@@ -34,10 +51,36 @@ DEFAULT_TOLERANCES: dict[str, dict[str, Any]] = {
     "llm_cost_usd": {"worse": "higher", "abs": 0.002, "rel": 0.3},
     "recovery_health_s": {"worse": "higher", "abs": 10.0, "rel": 1.0},
     "recovery_first_ok_s": {"worse": "higher", "abs": 10.0, "rel": 1.0},
+    "recovery_inflight_resume_s": {"worse": "higher", "abs": 10.0, "rel": 1.0},
+    "recovery_inflight_complete_s": {"worse": "higher", "abs": 10.0, "rel": 1.0},
     "unreadable_tasks": {"worse": "higher", "abs": 2},
     "unattributed_calls": {"worse": "higher", "abs": 0},
     "ttft_p50_s": {"worse": "higher", "abs": 1.0, "rel": 1.0},
     "e2e_p50_s": {"worse": "higher", "abs": 3.0, "rel": 1.0},
+}
+
+
+# with a measured spread: a figure may move as much as it moved between repetitions, or by
+# its floor (a loaded 2-core machine's noise on one repetition: a request more or less in
+# flight at the fault changes the calls and re-generations by one; never the requests lost)
+SPREAD_RULES: dict[str, dict[str, Any]] = {
+    "tasks_correct": {"worse": "lower"},
+    "tasks_lost": {"worse": "higher"},
+    "acknowledged_loss_chunks": {"worse": "higher"},
+    "unreadable_tasks": {"worse": "higher"},
+    "regenerations": {"worse": "higher", "floor": 1},
+    "llm_calls": {"worse": "higher", "floor": 2},
+    "cache_hits": {"worse": "lower", "floor": 1},
+    "failed_submits": {"worse": "higher", "floor": 2},
+    "data_loss_pct": {"worse": "higher", "floor": 2.0},
+    "llm_cost_usd": {"worse": "higher", "floor": 0.001, "rel": 0.1},
+    "wasted_cost_usd": {"worse": "higher", "floor": 0.001, "rel": 0.2},
+    "recovery_health_s": {"worse": "higher", "floor": 2.0, "rel": 0.5},
+    "recovery_first_ok_s": {"worse": "higher", "floor": 2.0, "rel": 0.5},
+    "recovery_inflight_resume_s": {"worse": "higher", "floor": 3.0, "rel": 0.5},
+    "recovery_inflight_complete_s": {"worse": "higher", "floor": 3.0, "rel": 0.5},
+    "ttft_p50_s": {"worse": "higher", "floor": 1.0, "rel": 0.5},
+    "e2e_p50_s": {"worse": "higher", "floor": 1.0, "rel": 0.5},
 }
 
 
@@ -76,31 +119,75 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 
 def baseline_from(matrix: dict[str, Any], tolerances: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A baseline document from a run's matrix."""
-    keep = ("stack", "scenario", "verdict", "tasks_accepted", "tasks_correct") + tuple(k for k in DEFAULT_TOLERANCES if k != "correct_share" and not k.startswith("recovery_")) + ("recovery_s",)
+    """A baseline document from a run's matrix (its spreads included: run it with ``--repeat``)."""
+    keep = ("stack", "scenario", "verdict", "repetitions", "tasks_accepted", "tasks_correct", "tasks_lost", "llm_calls", "cache_hits",
+            "failed_submits", "spread") + tuple(k for k in DEFAULT_TOLERANCES if k != "correct_share" and not k.startswith("recovery_")) + ("recovery_s",)  # fmt: skip
+    repeat = matrix["run"].get("repeat") or 1
+    how = (f"each cell's spread over the {repeat} repetitions of this run, widened as spread_rules say" if repeat > 1
+           else "one repetition: the tolerances below, set by judgement")  # fmt: skip
     return {
         "note": "reference matrix of a real ci-profile run; `llmchaos report RUN --baseline` compares against it",
+        "derived": how,
         "run": matrix["run"],
         "tolerances": tolerances or DEFAULT_TOLERANCES,
+        "spread_rules": SPREAD_RULES,
+        "claims": {c["id"]: c["verdict"] for c in matrix.get("claims", [])},
         "cells": [{k: c[k] for k in keep if k in c} for c in matrix["cells"]],
     }
 
 
+def figure(cell: dict[str, Any], name: str) -> float | None:
+    """A cell's figure for the spread comparison: its median over repetitions, or its one value."""
+    if "spread" in cell:
+        return (cell["spread"].get(name) or {}).get("median")
+    return metric(cell, name)
+
+
+def _bound(ref: dict[str, Any], name: str, rule: dict[str, Any]) -> float | None:
+    """The worst value a run may show for ``name``, from the baseline cell's spread."""
+    spread = (ref.get("spread") or {}).get(name)
+    if spread is None:
+        return None
+    width = spread["max"] - spread["min"]
+    slack = max(width, rule.get("floor", 0.0), rule.get("rel", 0.0) * abs(spread["median"]))
+    return spread["max"] + slack if rule["worse"] == "higher" else spread["min"] - slack
+
+
+def _planned(matrix: dict[str, Any]) -> tuple[set[str], set[str]] | None:
+    run = matrix.get("run", {})
+    if run.get("stacks") is None or run.get("scenarios") is None:
+        return None
+    return set(run["stacks"]), set(run["scenarios"])
+
+
 def compare(matrix: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[Regression], list[str]]:
-    """Every regression, and the baseline cells this run did not measure."""
+    """Every regression, and what of the baseline this run deliberately left out."""
     tolerances = {**DEFAULT_TOLERANCES, **baseline.get("tolerances", {})}
+    spread_rules = {**SPREAD_RULES, **baseline.get("spread_rules", {})}
     measured = {(c["stack"], c["scenario"]): c for c in matrix["cells"]}
+    planned = _planned(matrix)
     regressions: list[Regression] = []
     missing: list[str] = []
     for ref in baseline["cells"]:
         key = (ref["stack"], ref["scenario"])
         cell = measured.get(key)
         if cell is None:
-            missing.append(f"{key[0]}/{key[1]}")
+            if planned is None or (key[0] in planned[0] and key[1] in planned[1]):
+                regressions.append(Regression(*key, "cell", "measured", "missing", "the run's plan includes it: it stopped before this cell"))
+            else:
+                missing.append(f"{key[0]}/{key[1]}")
             continue
         if VERDICT_ORDER.get(cell["verdict"], 3) > VERDICT_ORDER.get(ref["verdict"], 3):
             regressions.append(Regression(*key, "verdict", ref["verdict"], cell["verdict"], f"no worse than {ref['verdict']}"))
         if "tasks_submitted" not in cell or "tasks_accepted" not in ref:
+            continue
+        if "spread" in ref:
+            for name, rule in spread_rules.items():
+                bound, now = _bound(ref, name, rule), figure(cell, name)
+                if bound is None or now is None:
+                    continue
+                if (now > bound if rule["worse"] == "higher" else now < bound) and abs(now - bound) > 1e-9:
+                    regressions.append(Regression(*key, name, _round(ref["spread"][name]["median"]), _round(now), f"{'<=' if rule['worse'] == 'higher' else '>='} {_round(bound)}"))
             continue
         for name, rule in tolerances.items():
             before, now = metric(ref, name), metric(cell, name)
@@ -111,6 +198,15 @@ def compare(matrix: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[Regr
             if worse > slack + 1e-12:
                 bound = before + slack if rule["worse"] == "higher" else before - slack
                 regressions.append(Regression(*key, name, _round(before), _round(now), f"{'<=' if rule['worse'] == 'higher' else '>='} {_round(bound)}"))
+    claims = {c["id"]: c["verdict"] for c in matrix.get("claims", [])}
+    for claim_id, before in baseline.get("claims", {}).items():
+        now = claims.get(claim_id, "not measured")
+        if now == before or (before == "mixed" and now in ("confirmed", "refuted", "mixed")):
+            continue  # a claim that held in some repetitions only may go either way
+        if now == "not measured" and planned is not None and any(m.split("/")[0] not in planned[0] or m.split("/")[1] not in planned[1] for m in missing):
+            missing.append(f"claim {claim_id}")
+            continue
+        regressions.append(Regression("claims", claim_id, "verdict", before, now, f"{before}, as in the baseline"))
     return regressions, missing
 
 

@@ -120,6 +120,32 @@ def audit_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+SPREAD_COLUMNS = (
+    ("correct", "tasks_correct", 0, ""), ("lost", "tasks_lost", 0, ""), ("data loss", "data_loss_pct", 1, " %"),
+    ("regen.", "regenerations", 0, ""), ("LLM calls", "llm_calls", 0, ""), ("health", "recovery_health_s", 1, " s"),
+    ("first ok", "recovery_first_ok_s", 1, " s"), ("in-flight done", "recovery_inflight_complete_s", 1, " s"),
+    ("TTFT p50", "ttft_p50_s", 2, " s"), ("E2E p50", "e2e_p50_s", 2, " s"),
+)  # fmt: skip
+
+
+def _spread(figure: dict[str, Any] | None, digits: int, unit: str) -> str:
+    if not figure:
+        return "–"
+    if figure["min"] == figure["max"]:
+        return _num(figure["median"], digits, unit)
+    return f"{_num(figure['median'], digits)} [{_num(figure['min'], digits)}–{_num(figure['max'], digits)}]{unit}"
+
+
+def spread_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Per cell measured in several repetitions: each figure's median [min–max] over them."""
+    header = ["stack", "scenario", "repetitions"] + [label for label, *_ in SPREAD_COLUMNS]
+    rows = []
+    for c in matrix["cells"]:
+        if "spread" in c:
+            rows.append([c["stack"], c["scenario"], str(c["repetitions"])] + [_spread(c["spread"].get(key), d, u) for _, key, d, u in SPREAD_COLUMNS])
+    return header, rows
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -136,9 +162,53 @@ def guarantee_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+CLAIMS_TEXT = (
+    "Each claim of the seeds, with its source section, their words, and the rule that decides it from the cells of the "
+    "stack it is about. Verdict: **confirmed**; **refuted**; **mixed** it holds in part (the measured text says which); "
+    "**not measured** the run lacks the scenario, or no scenario can test it yet; **not comparable** the scenario measured "
+    "differs from the seeds' story in a way that decides the claim (the measured text says how, with the numbers). "
+    "Zero loss is strict: every accepted request complete and correct, nothing a user saw taken back."
+)
+CONTRADICTIONS_TEXT = "Where the seeds say two things that cannot both hold, both are checked: each pair with its two verdicts."
+
+
 def claim_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    header = ["id", "claim", "source", "measured", "verdict"]
-    return header, [[c["id"], c["claim"], c["source"], c["measured"], c["verdict"]] for c in matrix["claims"]]
+    """One row per claim: the rule and the seeds' words beside what was measured."""
+    header = ["id", "claim", "source", "quote", "rule", "measured", "verdict"]
+    return header, [[c["id"], c["claim"], c["source"], f"« {c['quote']} »" if c.get("quote") else "", c.get("rule", ""), c["measured"], c["verdict"]] for c in matrix["claims"]]
+
+
+def contradiction_pairs(matrix: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each pair of claims that contradict each other, once, in the order of the claims."""
+    by_id = {c["id"]: c for c in matrix["claims"]}
+    order = {claim_id: i for i, claim_id in enumerate(by_id)}
+    pairs = {tuple(sorted((c["id"], other), key=order.get)): None for c in matrix["claims"] for other in c.get("contradicts", []) if other in by_id}
+    return [(by_id[a], by_id[b]) for a, b in pairs]
+
+
+def _side(claim: dict[str, Any]) -> str:
+    return f"{claim['claim'].rstrip('.')} (`{claim['id']}`: **{claim['verdict']}**)"
+
+
+def _side_html(claim: dict[str, Any]) -> str:
+    return f"{html.escape(claim['claim'].rstrip('.'))} (<code>{html.escape(claim['id'])}</code>: <b>{html.escape(claim['verdict'])}</b>)"
+
+
+def contradiction_lines(matrix: dict[str, Any]) -> list[str]:
+    return [f"- {_side(a)} vs {_side(b)}" for a, b in contradiction_pairs(matrix)]
+
+
+def _contradictions_markdown(matrix: dict[str, Any]) -> list[str]:
+    lines = contradiction_lines(matrix)
+    return ["### Contradictions in the seeds", "", CONTRADICTIONS_TEXT, "", *lines, ""] if lines else []
+
+
+def _contradictions_html(matrix: dict[str, Any]) -> str:
+    pairs = contradiction_pairs(matrix)
+    if not pairs:
+        return ""
+    items = "".join(f"<li>{_side_html(a)} vs {_side_html(b)}</li>" for a, b in pairs)
+    return f'<h3 id="contradictions">Contradictions in the seeds</h3>\n<p>{html.escape(CONTRADICTIONS_TEXT)}</p><ul>{items}</ul>'
 
 
 def markdown(matrix: dict[str, Any]) -> str:
@@ -157,6 +227,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         RECOVERY_TEXT,
         "",
+        *_spread_markdown(matrix),
         "## What users lived through",
         "",
         _md_table(*experience_rows(matrix)),
@@ -171,12 +242,33 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         "## The seeds' claims",
         "",
+        CLAIMS_TEXT,
+        "",
         _md_table(*claim_rows(matrix)),
         "",
+        *_contradictions_markdown(matrix),
     ]
     if "regressions" in matrix:
         parts += ["## Regressions against the baseline", "", *regression_lines(matrix), ""]
     return "\n".join(parts)
+
+
+SPREAD_TEXT = (
+    "The matrix pools the repetitions (counts and money summed, latency over every request, recovery times their "
+    "median); here each figure of one repetition, as its median [min–max] over the repetitions."
+)
+
+
+def _spread_markdown(matrix: dict[str, Any]) -> list[str]:
+    header, rows = spread_rows(matrix)
+    return ["## Spread over repetitions", "", SPREAD_TEXT, "", _md_table(header, rows), ""] if rows else []
+
+
+def _spread_html(matrix: dict[str, Any]) -> str:
+    header, rows = spread_rows(matrix)
+    if not rows:
+        return ""
+    return f'<h2 id="spread">Spread over repetitions</h2>\n<p>{html.escape(SPREAD_TEXT)}</p>\n<div style="overflow-x:auto">{_html_table(header, rows, css="matrix")}</div>'
 
 
 def regression_lines(matrix: dict[str, Any]) -> list[str]:
@@ -196,7 +288,7 @@ th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:left;vertical-align
 table.matrix td{white-space:nowrap}table.matrix td[colspan]{white-space:normal}
 th{background:#f4f4f4;position:sticky;top:0}
 td.v-ok,td.v-yes,td.v-confirmed{background:#e5f5e0}td.v-loss,td.v-no,td.v-refuted{background:#fde0dd}
-td.v-failed,td.v-partial,td.v-mixed{background:#fff7bc}td.v-not-applicable,td.v-not-measured{color:#888}
+td.v-failed,td.v-partial,td.v-mixed{background:#fff7bc}td.v-not-applicable,td.v-not-measured{color:#888}td.v-not-comparable{background:#eef}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
 .meta{color:#555;font-size:.9rem}
 """
@@ -258,6 +350,7 @@ def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]]) -
 <p>{_md_inline(VERDICT_TEXT)}</p>
 <p>{_md_inline(RECOVERY_TEXT)}</p>
 <div style="overflow-x:auto">{_html_table(header, rows, verdict_columns=(2,), css="matrix")}</div>
+{_spread_html(matrix)}
 <h2 id="experience">What users lived through</h2>
 <p>Per cell, over the users' requests (the canary's are apart): failed polls and submits; time in error, from a failed
 operation to the request's next success or end; waits longer than 2 s between two pieces of news on a page (accepted, a new
@@ -274,7 +367,9 @@ the canary's calls are counted apart from the users'.</p>
 <h2 id="guarantees">Guarantees: the seeds' table, and what was measured</h2>
 {_html_table(g_header, g_rows, verdict_columns=tuple(range(1 + stacks, len(g_header))))}
 <h2 id="claims">The seeds' claims, checked</h2>
-{_html_table(c_header, c_rows, verdict_columns=(4,))}
+<p>{_md_inline(CLAIMS_TEXT)}</p>
+{_html_table(c_header, c_rows, verdict_columns=(len(c_header) - 1,))}
+{_contradictions_html(matrix)}
 {_regressions_html(matrix)}
 <h2 id="figures">Figures</h2>
 {figs}

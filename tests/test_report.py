@@ -1,13 +1,15 @@
 """``llmchaos report`` on a recorded run: the matrix, the pages, and the CI regression gate.
 
-``tests/data/run-ci`` is a subset of the real ci-profile run the committed baseline
-(``reports/baseline.json``) was made from: history, ledger and cell.json of a few cells.
+``tests/data/run-ci.tar.gz`` is the first repetition of the real ci-profile run the
+committed baseline (``reports/baseline.json``) was made from: every cell of the catalogue
+on every stack (history, ledger and cell.json), compressed (JSON lines compress tenfold).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -15,14 +17,15 @@ from click.testing import CliRunner
 
 from llmchaos.cli import main
 
-RECORDED = Path(__file__).parent / "data" / "run-ci"
+RECORDED = Path(__file__).parent / "data" / "run-ci.tar.gz"
 BASELINE = Path(__file__).resolve().parents[1] / "reports" / "baseline.json"
 
 
 @pytest.fixture
 def run_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "run"
-    shutil.copytree(RECORDED, copy)
+    with tarfile.open(RECORDED) as archive:
+        archive.extractall(copy, filter="data")
     return copy
 
 
@@ -37,7 +40,7 @@ def test_the_report_writes_the_matrix_and_both_renderings(run_copy):
         assert key in cell, key
     assert cell["verdict"] == "loss" and cell["tasks_lost"] > 0 and set(cell["recovery_s"]) == {"health", "first_ok", "inflight_resume", "inflight_complete"}
     assert next(c for c in matrix["cells"] if c["scenario"] == "worker-kill" and c["stack"] == "mvp")["verdict"] == "not applicable"
-    assert {c["verdict"] for c in matrix["claims"]} <= {"confirmed", "refuted", "mixed", "not measured"}
+    assert {c["verdict"] for c in matrix["claims"]} <= {"confirmed", "refuted", "mixed", "not measured", "not comparable"}
     html = (run_copy / "report.html").read_text()
     assert html.count("<table") == 5 and html.count('src="data:image/png;base64,') == len(list((run_copy / "figures").glob("*.png"))) >= 4
     assert "| mvp | backend-kill | loss |" in (run_copy / "matrix.md").read_text()
@@ -125,7 +128,8 @@ def test_make_notebooks_runs_the_three_review_notebooks_on_a_recorded_run(run_co
     assert set(pages) == {"comparison_matrix.html", "recovery.html", "cost.html"}
     assert all("Traceback" not in page and "<Figure size" not in page for page in pages.values())
     images = {name: page.count("src=\"data:image/png;base64,") for name, page in pages.items()}
-    timelines = len({d.parent.parent.name for d in run_copy.glob("*/*/0/history.jsonl") if d.parent.parent.name not in ("baseline", "cache-repeat")})
+    with_faults = [json.loads(c.read_text()) for c in run_copy.glob("*/*/0/cell.json")]
+    timelines = len({c["scenario"] for c in with_faults if c["status"] == "complete" and c["scenario_settings"]["faults"]})
     assert images == {"comparison_matrix.html": 1, "recovery.html": timelines, "cost.html": 1}, images
     assert "backend-kill" in pages["recovery.html"]
 
@@ -161,3 +165,139 @@ def test_the_html_report_renders_in_headless_chromium_with_its_tables_and_figure
     assert found["tables"] == "5" and int(found["images"]) == figures and found["decoded"] == found["images"], found
     measured = [c for c in matrix["cells"] if "tasks_submitted" in c]  # the experience and audit tables: one row each
     assert int(found["rows"]) == len(matrix["cells"]) + 2 * len(measured) + len(matrix["guarantees"]) + len(matrix["claims"])
+
+
+def test_repetitions_show_their_spread_and_a_claim_that_holds_in_some_is_mixed(run_copy):
+    # a second repetition of mvp/backend-kill in which the crash took nothing: every request correct
+    first, second = run_copy / "mvp" / "backend-kill" / "0", run_copy / "mvp" / "backend-kill" / "1"
+    shutil.copytree(first, second)
+    settings = json.loads((second / "cell.json").read_text())
+    (second / "cell.json").write_text(json.dumps({**settings, "repetition": 1}))
+    lines = [json.loads(line) for line in (second / "history.jsonl").read_text().splitlines()]
+    lost = {e["value"]["request"] for e in lines if e["f"] == "status" and e["type"] == "fail"}
+    kept = [e for e in lines if not (e["value"].get("request") in lost and e["process"].startswith("client-"))]
+    kept = [e for e in kept if not (e["f"] == "final-read" and e["value"].get("request") in lost)]
+    ledger = [json.loads(x) for x in (second / "ledger.jsonl").read_text().splitlines()]
+    tasks = {e["task_id"] for e in kept if e["f"] == "submit" and e["type"] == "ok"}
+    (second / "history.jsonl").write_text("".join(json.dumps(e) + "\n" for e in kept))
+    (second / "ledger.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ledger if r["task_id"] in tasks))
+    settings["load"]["planned_requests"] = len({e["value"]["request"] for e in kept if e["f"] == "submit" and e["process"].startswith("client-")})
+    (second / "cell.json").write_text(json.dumps({**settings, "repetition": 1}))
+    result = CliRunner().invoke(main, ["report", str(run_copy)])
+    assert result.exit_code == 0, result.output
+    matrix = json.loads((run_copy / "matrix.json").read_text())
+    cell = next(c for c in matrix["cells"] if (c["stack"], c["scenario"]) == ("mvp", "backend-kill"))
+    assert cell["repetitions"] == 2 and cell["spread"]["tasks_lost"] == {"median": 5.0, "min": 0, "max": 10, "n": 2}
+    claim = next(c for c in matrix["claims"] if c["id"] == "mvp-backend-crash-loses")
+    assert claim["verdict"] == "mixed" and claim["repetitions"] == {"confirmed": 1, "refuted": 1}, claim
+    assert "confirmed in 1 of 2" in claim["measured"]
+    assert "Spread over repetitions" in (run_copy / "report.html").read_text() and "10 [0–10]" not in (run_copy / "matrix.md").read_text()
+    assert "5 [0–10]" in (run_copy / "matrix.md").read_text()
+
+
+# -- the regression gate against injected regressions (issue 14) -------------------------
+
+
+def _rewrite(folder: Path, change) -> None:
+    """Apply ``change(events, ledger) -> (events, ledger)`` to one recorded cell."""
+    events = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()]
+    ledger = [json.loads(line) for line in (folder / "ledger.jsonl").read_text().splitlines()]
+    events, ledger = change(events, ledger)
+    (folder / "history.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (folder / "ledger.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ledger))
+
+
+def _correct_requests(events: list[dict]) -> list[str]:
+    done = [e["value"]["request"] for e in events if e["f"] == "status" and e["type"] == "ok" and e["value"].get("status") == "completed"]
+    return [r for r in done if r.startswith("r-")]
+
+
+def _lose(count: int):
+    """``count`` more requests lost: their users never saw the last chunk nor the end, and gave up."""
+
+    def change(events, ledger):
+        victims = set(_correct_requests(events)[:count])
+        out = []
+        for e in events:
+            request = e["value"].get("request")
+            if request in victims and e["process"].startswith("client-") and e["f"] == "chunks" and e["value"].get("status") == "completed":
+                continue
+            if request in victims and e["process"].startswith("client-") and e["f"] == "status":
+                e = {**e, "type": "fail", "value": {**e["value"], "status": None, "error": "no new chunk for 20s"}}
+            out.append(e)
+        return out, ledger
+
+    return change
+
+
+def _hits_to_misses(share: float):
+    """A share of the cache hits paid for as misses: a generation each, no ``cached``."""
+
+    def change(events, ledger):
+        hits = [e for e in events if e["f"] == "submit" and e["type"] == "ok" and e["value"].get("cached")]
+        flipped = hits[: max(1, int(len(hits) * share))]
+        template = next(r for r in ledger if r["outcome"] == "completed")
+        for n, e in enumerate(flipped):
+            e["value"]["cached"] = False
+            ledger.append({**template, "call_id": f"injected-{n}", "task_id": e["task_id"]})
+        return events, ledger
+
+    return change
+
+
+def _more_regenerations(share: float):
+    """Re-generations up by ``share``: an extra cut generation for that many correct requests."""
+
+    def change(events, ledger):
+        generated = [r for r in ledger if (r.get("completion_tokens") or 0) > 0]
+        extra = max(1, int(share * max(1, len(generated) - len({r["task_id"] for r in generated}))))
+        template = next(r for r in ledger if r["outcome"] == "completed")
+        tasks = [e["task_id"] for e in events if e["f"] == "submit" and e["type"] == "ok" and e["process"].startswith("client-")]
+        ledger += [{**template, "call_id": f"injected-{n}", "task_id": task, "outcome": "client_aborted"} for n, task in enumerate(tasks[:extra])]
+        return events, ledger
+
+    return change
+
+
+def _refuse_every_submit(events, ledger):
+    out = []
+    for e in events:
+        if e["f"] == "submit" and e["type"] == "ok" and e["process"].startswith("client-"):
+            e = {**e, "type": "fail", "task_id": None, "value": {"request": e["value"]["request"], "error": "HTTP 503", "http_status": 503}}
+        elif e["process"].startswith("client-") and e["f"] not in ("submit",):
+            continue  # nothing was accepted: no page, no poll
+        out.append(e)
+    return out, [r for r in ledger if not any(e["task_id"] == r["task_id"] for e in out if e["f"] == "submit" and e["type"] == "ok")]
+
+
+INJECTIONS = {
+    "one more lost request in a loss cell": (("mvp", "backend-kill"), _lose(1), "tasks_lost"),
+    "a third of the cache hits paid as misses": (("redis", "cache-repeat"), _hits_to_misses(1 / 3), "cache_hits"),
+    "half again as many re-generations": (("temporal", "worker-kill"), _more_regenerations(0.5), "regenerations"),
+    "every submit refused": (("redis", "baseline"), _refuse_every_submit, "verdict"),
+    "one Temporal request lost": (("temporal", "baseline"), _lose(1), "tasks_lost"),
+}
+
+
+@pytest.mark.parametrize("name", list(INJECTIONS))
+def test_the_gate_catches_each_injected_regression_naming_the_cell_and_the_metric(run_copy, name):
+    (stack, scenario), change, metric = INJECTIONS[name]
+    _rewrite(run_copy / stack / scenario / "0", change)
+    result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
+    assert result.exit_code == 1, result.output
+    found = [(r["stack"], r["scenario"], r["metric"]) for r in json.loads((run_copy / "matrix.json").read_text())["regressions"]["found"]]
+    assert (stack, scenario, metric) in found, found
+
+
+def test_the_gate_fails_a_run_that_stopped_after_one_cell_and_names_a_narrowed_one(run_copy):
+    for cell in run_copy.glob("*/*/0"):
+        if (cell.parent.parent.name, cell.parent.name) != ("mvp", "baseline"):
+            shutil.rmtree(cell.parent)
+    result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
+    assert result.exit_code == 1 and "REGRESSION redis/baseline: cell missing" in result.output, result.output
+    record = json.loads((run_copy / "run.json").read_text())
+    record["plan"]["stacks"], record["plan"]["scenarios"] = ["mvp"], ["baseline"]  # deliberately narrowed
+    (run_copy / "run.json").write_text(json.dumps(record))
+    result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
+    assert result.exit_code == 0, result.output
+    assert "not in this run (not compared): " in result.output and "redis/baseline" in result.output

@@ -168,3 +168,34 @@ def test_a_backend_whose_port_answers_as_the_provider_fails_up_at_once_naming_it
     assert "Two services were given the same port" in message and time.monotonic() - started < 100
     wait_until(lambda: not mvp.is_running("llm") and not mvp.is_running("backend"), timeout=20, what="up() to take the stack down")
     check_port_free(port)
+
+
+@pytest.mark.docker
+def test_a_cell_deployed_after_a_killed_run_inherits_nothing_from_it():
+    """A run killed with its engine leaves the project's containers and volumes; the next run
+    reused them, and its Redis cache answered another cell's prompts (seen in CI: a baseline
+    with one "corrupt" answer). The orchestrator clears them before it deploys."""
+    import uuid
+
+    import redis
+
+    from llmchaos.ports import free_port_plan
+    from llmchaos.runtime.docker import DockerRuntime
+    from stacks.spec import load_stack
+
+    stack, project = load_stack("redis"), f"llmchaos-test-{uuid.uuid4().hex[:8]}"
+    killed = DockerRuntime(stack, project=project, ports=free_port_plan(stack.default_ports()))
+    fresh = DockerRuntime(stack, project=project, ports=free_port_plan(stack.default_ports()))
+    try:
+        killed.up()
+        redis.Redis.from_url(killed.display_url("redis")).set("left-by-the-killed-run", "1")
+        killed.client.api.stop(killed.container_name("redis"))  # flushed to its volume, as a dying engine would
+        removed = fresh.clear_leftovers()
+        assert {f"volume {project}_redis-data", f"container {project}-redis-1", f"network {project}_default"} <= set(removed), removed
+        fresh.up()
+        assert redis.Redis.from_url(fresh.display_url("redis")).get("left-by-the-killed-run") is None
+        fresh.down()
+        assert fresh.clear_leftovers() == [], "nothing left: nothing to remove"
+    finally:
+        fresh.down()
+        killed.down()

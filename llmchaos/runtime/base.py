@@ -165,6 +165,15 @@ class Runtime(abc.ABC):
             self.down()
             raise
 
+    def clear_leftovers(self) -> list[str]:
+        """Remove what an earlier deployment of this stack left behind, and name it.
+
+        A measurement starts from nothing: a run killed with its engine (a power cut of the
+        harness itself) leaves containers and volumes, and a cell deployed over them would
+        inherit their data (the Redis cache of another cell answering this cell's prompts).
+        The local runtime keeps its data in a directory of its own per cell: nothing to do."""
+        return []
+
     def restart_all(self, timeout: float = 120.0) -> None:
         """Power back after ``kill_all``: every service started again, data as the crash left it."""
         for service in self.services():

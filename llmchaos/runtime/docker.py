@@ -274,6 +274,15 @@ class DockerRuntime(Runtime):
         container = self.container(service)
         return container.logs(stdout=True, stderr=True).decode(errors="replace") if container else ""
 
+    def clear_leftovers(self) -> list[str]:
+        label = {"label": f"{PROJECT_LABEL}={self.project}"}
+        found = [f"container {c.name}" for c in self.project_containers()]
+        found += [f"volume {v.name}" for v in self.client.volumes.list(filters=label)]
+        found += [f"network {n.name}" for n in self.client.networks.list(filters=label)]
+        if found:
+            self.down(volumes=True)
+        return found
+
     def down(self, volumes: bool = True) -> None:
         import docker
 
