@@ -289,8 +289,9 @@ class Orchestrator:
         settings.update(status="complete", finished=_now(), summary=cell.summary)
         _write_json(cell.directory / "cell.json", settings)
         s = cell.summary
-        colour = {"ok": "green", "failed": "yellow"}.get(verdict(metrics), "red")
-        self._ended(progress, task, f"{cell.label}: [{colour}]{verdict(metrics)}[/{colour}] {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s")
+        judged = verdict(metrics)
+        colour = {"ok": "green", "failed": "yellow"}.get(judged, "red")
+        self._ended(progress, task, f"{cell.label}: [{colour}]{judged}[/{colour}] {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s")
 
     def _ended(self, progress: Progress, task: Any, line: str) -> None:
         """A cell's result: its progress line in a terminal; one printed line otherwise (a log

@@ -61,14 +61,19 @@ F5_DEFAULT = ("f5-refresh", "f5-reattach")
 # ---- reading cells ----------------------------------------------------------------------
 
 
+def _cell(cells: Cells, stack: str, scenario: str) -> dict[str, Any] | None:
+    """The run's cell of a stack x scenario, whatever its verdict."""
+    return next((c for c in cells if c["stack"] == stack and c["scenario"] == scenario), None)
+
+
 def _find(cells: Cells, stack: str, scenario: str) -> dict[str, Any] | None:
     """The measured cell of a stack x scenario; an ``error`` cell's numbers decide nothing."""
-    cell = next((c for c in cells if c["stack"] == stack and c["scenario"] == scenario), None)
+    cell = _cell(cells, stack, scenario)
     return cell if cell is not None and "tasks_submitted" in cell and cell["verdict"] != "error" else None
 
 
 def _na(cells: Cells, stack: str, scenario: str) -> bool:
-    cell = next((c for c in cells if c["stack"] == stack and c["scenario"] == scenario), None)
+    cell = _cell(cells, stack, scenario)
     return cell is not None and cell.get("verdict") == "not applicable"
 
 

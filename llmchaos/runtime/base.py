@@ -208,7 +208,7 @@ class Runtime(abc.ABC):
                 break
             foreign = [s for s in pending if last[s].foreign]
             if foreign:
-                tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in foreign)
+                tails = self._tails(foreign)
                 raise UnhealthyError(
                     f"{self.stack.name} ({self.name}): {'; '.join(f'{s}: {last[s].why}' for s in foreign)}. "
                     f"Two services were given the same port, or another program listens there: give each service "
@@ -216,17 +216,21 @@ class Runtime(abc.ABC):
                 )
             dead = [s for s in pending if self.exited_for_good(s)]
             if dead:
-                tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in dead)
+                tails = self._tails(dead)
                 raise UnhealthyError(f"{self.stack.name} ({self.name}): {', '.join(dead)} exited and will not restart\n{tails}")
             if time.monotonic() - started > timeout:
                 seen = "; ".join(f"{s}: {last[s].why}" for s in pending if last[s].why)
-                tails = "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in pending)
+                tails = self._tails(pending)
                 raise UnhealthyError(
                     f"{self.stack.name} ({self.name}): {', '.join(pending)} not healthy after {timeout:.0f}s"
                     f"{f' (last probe: {seen})' if seen else ''}\n{tails}"
                 )
             time.sleep(interval)
         return time.monotonic() - started
+
+    def _tails(self, services: list[str]) -> str:
+        """The last lines of each service's log, for an error message."""
+        return "\n".join(f"--- {s} (last lines of its log) ---\n{self._tail(s)}" for s in services)
 
     def _tail(self, service: str, lines: int = 20) -> str:
         try:

@@ -57,22 +57,19 @@ def _service_named(response: httpx.Response) -> str | None:
 def _http(port: int, health: Health, timeout: float) -> ProbeResult:
     response = httpx.get(f"http://127.0.0.1:{port}{health.path}", timeout=timeout)
     status = response.status_code
-    if health.service is None:
-        return HEALTHY if status == 200 else ProbeResult(False, f"{health.path} answered HTTP {status}")
-    named = _service_named(response)
-    if named == health.service:
-        return HEALTHY if status == 200 else ProbeResult(False, f"{health.path} answered HTTP {status}")
-    if named is not None:
-        why = f"port {port} answered {health.path} as service {named!r}, not {health.service!r}"
-        return ProbeResult(False, why, foreign=True, answered_by=named)
-    if status == 200:
-        return ProbeResult(
-            False,
-            f'port {port} answered {health.path} with HTTP 200 but no "service": {health.service!r} in its JSON '
-            f"(another program on this port, or an image built before /health named its service)",
-            foreign=True,
-        )
-    return ProbeResult(False, f"{health.path} answered HTTP {status}")
+    if health.service is not None:  # who answered must be the service probed
+        named = _service_named(response)
+        if named is not None and named != health.service:
+            why = f"port {port} answered {health.path} as service {named!r}, not {health.service!r}"
+            return ProbeResult(False, why, foreign=True, answered_by=named)
+        if named is None and status == 200:
+            return ProbeResult(
+                False,
+                f'port {port} answered {health.path} with HTTP 200 but no "service": {health.service!r} in its JSON '
+                f"(another program on this port, or an image built before /health named its service)",
+                foreign=True,
+            )
+    return HEALTHY if status == 200 else ProbeResult(False, f"{health.path} answered HTTP {status}")
 
 
 def _tcp(port: int, timeout: float) -> bool:
