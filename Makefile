@@ -16,7 +16,7 @@ ifeq ($(origin OUT), undefined)
 OUT     := runs/chaos-test-$(shell date +%Y%m%d-%H%M%S)
 endif
 
-.PHONY: setup test chaos-test report notebooks images benchmarks clean
+.PHONY: setup test chaos-test seed-test report notebooks images benchmarks clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,24 @@ chaos-test: setup
 	$(BIN)/llmchaos run --stack all --scenario all --profile ci --runtime $(RUNTIME) --out $(OUT) || status=$$?; \
 	$(BIN)/llmchaos report $(OUT) $(if $(BASELINE),--baseline $(BASELINE)) || status=$$?; \
 	echo "chaos-test: open $(OUT)/report.html; resume with: make chaos-test OUT=$(OUT)"; exit $${status:-0}
+
+# seed-test: the seeds' own narratives (chaos/scenarios/*.yaml, each citing its section) on
+# the seeds' time scale (profile seed: ~100 chunks of 50 characters generated in 5 minutes),
+# every stack, SEED_PARALLEL cells at once; the matrix of a complete run is copied to
+# reports/seed-matrix.* (committed: the README's seed figures come from it).
+SEED_SCENARIOS := baseline,f5-refresh,f5-reattach,backend-kill,worker-stop-chunk-47,worker-kill-after-generation,host-kill
+SEED_PARALLEL ?= 9
+ifeq ($(origin SEED_OUT), undefined)
+SEED_OUT := runs/seed-test-$(shell date +%Y%m%d-%H%M%S)
+endif
+
+seed-test: setup
+	@if [ "$(RUNTIME)" != local ]; then bash .ci/ensure-docker || [ "$(RUNTIME)" = auto ]; fi
+	$(BIN)/llmchaos run --stack all --scenario $(SEED_SCENARIOS) --profile seed --runtime $(RUNTIME) --parallel $(SEED_PARALLEL) --out $(SEED_OUT) || status=$$?; \
+	$(BIN)/llmchaos report $(SEED_OUT) || status=$$?; \
+	if [ -z "$$status" ]; then cp $(SEED_OUT)/matrix.json reports/seed-matrix.json && cp $(SEED_OUT)/matrix.md reports/seed-matrix.md; \
+	else echo "seed-test: the run did not complete; reports/seed-matrix.* left as they were"; fi; \
+	echo "seed-test: open $(SEED_OUT)/report.html; resume with: make seed-test SEED_OUT=$(SEED_OUT)"; exit $${status:-0}
 
 # The report and the review notebooks of a run directory: RUN=runs/<id> (default: the newest).
 RUN ?= $(lastword $(sort $(dir $(wildcard runs/*/run.json))))

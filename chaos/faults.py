@@ -5,7 +5,8 @@ A scenario's ``faults`` is a list of these, fired one after the other by the nem
     faults:
       - action: kill            # kill | stop | pause | kill-all | llm-outage
         target: backend         # roles or service names (a list: all of them at once)
-        trigger: {progress: 0.5, min_inflight: 5}   # or {after_s: 3}
+        trigger: {progress: 0.5, min_inflight: 5}   # or {shown: 0.5}, {chunk: 47},
+                                                    # {after_generation: true}, {after_s: 3}
         downtime_s: 30          # the seeds' 30 s; the ci profile shortens it
         recovery: restart       # restart after the downtime, or `policy`: the runtime's
                                 # restart policy (on-failure) brings a crashed service back
@@ -32,15 +33,22 @@ ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")  # what each does:
 
 
 class Trigger(BaseModel):
-    """When a fault fires: on generation progress, on what users were shown, or on time.
+    """When a fault fires: on generation progress, on what users were shown, on the stack's
+    phase, or on time. Each kind is one way of saying "partway through", whatever the
+    stack's speed:
 
-    ``progress: p`` fires as soon as at least ``min_inflight`` generations are in flight at
-    the provider and their median has produced ``p`` of its planned tokens (read from
-    ``/admin/inflight``): "partway through a generation", whatever the stack's speed.
-    ``shown: p`` fires when at least ``min_inflight`` requests are in flight and their
-    median page shows ``p`` of the expected answer (read from the history): the seeds'
-    "crash at chunk 50 of 100", which for Temporal falls after the LLM call, while the
-    answer is being saved chunk by chunk. ``after_s``: seconds after the load started.
+    - ``progress: p``: at least ``min_inflight`` generations are in flight at the provider
+      and their median has produced ``p`` of its planned tokens (``/admin/inflight``);
+    - ``shown: p``: at least ``min_inflight`` requests are in flight and their median page
+      shows ``p`` of the expected answer (read from the history): the seeds' "crash at
+      50 %", which for Temporal falls after the LLM call, while the answer is saved;
+    - ``chunk: n``: the same, counted in chunks: the median page in flight shows ``n``
+      chunks (the seeds' "worker crash at chunk 47");
+    - ``after_generation: true``: at least ``min_inflight`` requests are in flight whose LLM
+      call has ended (in the provider's ledger) and none of the requests in flight has a
+      call still running: "right after the generation", before the answer is delivered;
+    - ``after_s``: seconds after the load started.
+
     ``timeout_s``: if the trigger is not reached by then (counted from the load's start),
     the fault never fires and the cell fails, saying so.
     """
@@ -49,24 +57,32 @@ class Trigger(BaseModel):
 
     progress: float | None = Field(None, gt=0, lt=1)
     shown: float | None = Field(None, gt=0, lt=1)
+    chunk: int | None = Field(None, ge=1)
+    after_generation: Literal[True] | None = None
     after_s: float | None = Field(None, ge=0)
     min_inflight: int = Field(1, ge=1)
     timeout_s: float = Field(120.0, gt=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Trigger":
-        if sum(x is not None for x in (self.progress, self.shown, self.after_s)) != 1:
+        if sum(x is not None for x in (self.progress, self.shown, self.chunk, self.after_generation, self.after_s)) != 1:
             raise ValueError(
                 "give exactly one of 'progress' (share of the planned tokens, e.g. 0.5), 'shown' (share of the answer "
-                "users were shown) or 'after_s' (seconds after the load starts)"
+                "users were shown), 'chunk' (chunks users were shown, e.g. 47), 'after_generation: true' (the LLM calls "
+                "of the requests in flight have ended) or 'after_s' (seconds after the load starts)"
             )
         return self
 
     def describe(self) -> str:
+        least = f"(at least {self.min_inflight} in flight)"
         if self.progress is not None:
-            return f"median in-flight generation at {self.progress:.0%} of its tokens (at least {self.min_inflight} in flight)"
+            return f"median in-flight generation at {self.progress:.0%} of its tokens {least}"
         if self.shown is not None:
-            return f"median request in flight shown {self.shown:.0%} of its answer (at least {self.min_inflight} in flight)"
+            return f"median request in flight shown {self.shown:.0%} of its answer {least}"
+        if self.chunk is not None:
+            return f"median request in flight shown {self.chunk} chunks {least}"
+        if self.after_generation:
+            return f"the LLM calls of the requests in flight have ended {least}"
         return f"{self.after_s:g}s after the load started"
 
 

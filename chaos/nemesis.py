@@ -4,11 +4,13 @@ Jepsen's split: the generator (Locust users) does the work, the nemesis breaks t
 both write to the same history, so the checker and the timelines need nothing else. Per
 fault, in order:
 
-1. wait for the trigger: a long poll on the provider's ``/admin/inflight`` answers when the
-   median generation in flight has produced ``progress`` of its planned tokens; or the
-   history so far, read by the checker, shows the median request in flight ``shown`` a
-   share of its answer; or ``after_s`` passes (what it saw is recorded, so two runs can be
-   compared);
+1. wait for the trigger (``chaos.faults.Trigger``): a long poll on the provider's
+   ``/admin/inflight`` answers when the median generation in flight has produced
+   ``progress`` of its planned tokens; or the history so far, read by the checker, shows
+   the median request in flight ``shown`` a share of its answer or ``chunk`` chunks; or the
+   provider's ledger shows the LLM calls of the requests in flight ended
+   (``after_generation``); or ``after_s`` passes. What it saw (the calls in flight, and the
+   chunks each user's page showed) is recorded, so two runs, or two stacks, can be compared;
 2. fire: ``invoke`` of ``kill``/``stop``/``pause``/``kill-all``/``llm-fault`` when the
    command is sent, ``ok`` once the effect is *confirmed* (``chaos.kinds``: the process
    gone, the container stopped, the process frozen, the provider's rule in place), with
@@ -33,13 +35,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmchaos.checker import ExpectFn, request_results
+from llmchaos.checker import ExpectFn, RequestResult, request_results
 from llmchaos.history import Event, HistoryTail, HistoryWriter
 from llmchaos.runtime import Runtime
 from loadtests.adapters import StackAPI
 
 from .canary import Canary, CanarySettings
-from .faults import Fault
+from .faults import Fault, Trigger
 from .kinds import KINDS, Target
 from .probe import HealthProbe
 from .provider import ProviderAdmin
@@ -81,6 +83,8 @@ class Nemesis:
         self.slice_s, self.poll_s, self.probe_interval_s, self.recovery_timeout_s = slice_s, poll_s, probe_interval_s, recovery_timeout_s
         self._reader = HistoryTail(history.path)
         self._events: list[Event] = []
+        self._ledger_next = 0  # after_generation: the ledger read so far,
+        self._generated: set[str] = set()  # and the tasks whose LLM call ended in it
         self.provider = ProviderAdmin.of(runtime, timeout=5.0)
         self.reports = [FaultReport(i, f.describe(), f.services(runtime.compose)) for i, f in enumerate(faults)]
         self.error: BaseException | None = None
@@ -149,43 +153,80 @@ class Nemesis:
 
     def _wait_trigger(self, fault: Fault) -> dict[str, Any]:
         """Wait for the trigger; the provider long-polls progress itself (every 2 ms, on the
-        tokens it sends), in slices so that the end of the load or Ctrl-C is seen."""
+        tokens it sends), in slices so that the end of the load or Ctrl-C is seen. What the
+        users' pages showed at that moment is recorded whatever the trigger's kind."""
         trigger = fault.trigger
         deadline = self.load_t0 + trigger.timeout_s
         while True:
             now = time.monotonic()
             if trigger.after_s is not None and now - self.load_t0 >= trigger.after_s:
-                return _observed(self.provider.inflight(), trigger.progress)
+                return self._observed(trigger, self.provider.inflight(), self._pages())
             if now > deadline:
                 raise _Stopped(f"trigger not reached within {trigger.timeout_s:g}s of the load's start: {trigger.describe()}")
-            if trigger.shown is not None:
-                observed = self._shown(trigger.shown, trigger.min_inflight)
-                if observed is not None:
-                    return observed
-                self._wait(self.poll_s)
-            elif trigger.progress is not None:
+            if trigger.progress is not None:
                 answer = self.provider.wait_progress(trigger.progress, trigger.min_inflight, self.slice_s)
                 if answer["reached"]:
-                    return _observed(answer["calls"], trigger.progress)
+                    return self._observed(trigger, answer["calls"], self._pages())
                 self._wait(0)
-            else:
+            elif trigger.after_s is not None:
                 self._wait(min(self.slice_s, self.load_t0 + trigger.after_s - now))
+            else:
+                started = time.monotonic()
+                observed = self._on_pages(trigger)
+                if observed is not None:
+                    return observed
+                # reading the history again costs more as it grows (a seed-profile cell holds
+                # tens of thousands of lines): never spend more than a third of the time on it
+                self._wait(max(self.poll_s, 2 * (time.monotonic() - started)))
 
-    def _shown(self, wanted: float, least: int) -> dict[str, Any] | None:
-        """The users' pages, as the checker reads them from the history so far: fire when the
-        median request in flight shows ``wanted`` of its expected answer."""
+    def _pages(self) -> list[RequestResult]:
+        """The users' requests in flight, with what their pages show, as the checker reads
+        the history so far."""
         self._events.extend(self._reader.new_events())
-        inflight = [r for r in request_results(self._events, self.expect, judge=False) if r.tasks and r.ended_t is None and r.expected]
-        shares = [len(r.final.text) / len(r.expected) if r.final else 0.0 for r in inflight]
-        if len(inflight) < least or statistics.median(shares) < wanted:
+        return [r for r in request_results(self._events, self.expect, judge=False) if r.tasks and r.ended_t is None and r.expected]
+
+    def _on_pages(self, trigger: Trigger) -> dict[str, Any] | None:
+        """The observation if a trigger on what users see (``shown``, ``chunk``) or on the
+        stack's phase (``after_generation``) is reached now, else None."""
+        pages = self._pages()
+        if len(pages) < trigger.min_inflight:
             return None
+        if trigger.shown is not None:
+            if statistics.median(_share(r) for r in pages) < trigger.shown:
+                return None
+            return self._observed(trigger, [], pages)
+        if trigger.chunk is not None:
+            if statistics.median(_chunks(r) for r in pages) < trigger.chunk:
+                return None
+            return self._observed(trigger, [], pages)
+        calls = self.provider.inflight()  # after_generation
+        rows, self._ledger_next = self.provider.ledger_rows(self._ledger_next)
+        self._generated.update(row["task_id"] for row in rows if row.get("outcome") == "completed" and row.get("task_id"))
+        running = {c.get("task_id") for c in calls}
+        if any(r.tasks[-1] in running for r in pages) or sum(r.tasks[-1] in self._generated for r in pages) < trigger.min_inflight:
+            return None
+        return self._observed(trigger, calls, pages)
+
+    def _observed(self, trigger: Trigger, calls: list[dict[str, Any]], pages: list[RequestResult]) -> dict[str, Any]:
+        """What the nemesis saw when it fired: the trigger point it actually hit, in the
+        provider's terms (the calls in flight and their progress) and in the users' (the
+        chunks each page in flight showed), so two runs, or two stacks, can be compared."""
+        progresses = [c["progress"] for c in calls]
         return {
-            "wanted_shown": wanted,
-            "inflight": len(inflight),
-            "median_shown": statistics.median(shares),
-            "requests": [{"request": r.request, "task_id": r.tasks[-1], "shown_chars": len(r.final.text) if r.final else 0,
-                          "expected_chars": len(r.expected)} for r in inflight[:100]],
-            "calls": [],  # what the provider had in flight: see the ledger
+            "trigger": trigger.model_dump(exclude_none=True),
+            "inflight_calls": len(calls),
+            "median_progress": statistics.median(progresses) if progresses else None,
+            "calls": [
+                {k: c[k] for k in ("call_id", "task_id", "tokens_sent", "planned_tokens", "progress")}
+                for c in sorted(calls, key=lambda c: c["call_id"])[:100]
+            ],
+            "inflight": len(pages),
+            "median_shown": statistics.median(_share(r) for r in pages) if pages else None,
+            "median_chunks_shown": statistics.median(_chunks(r) for r in pages) if pages else None,
+            "requests": [
+                {"request": r.request, "task_id": r.tasks[-1], "chunks_shown": _chunks(r), "shown_chars": len(r.final.text) if r.final else 0,
+                 "expected_chars": len(r.expected)} for r in pages[:100]
+            ],
         }  # fmt: skip
 
     def _fire(self, target: Target, report: FaultReport) -> None:
@@ -236,15 +277,12 @@ class Nemesis:
         self._canary = None
 
 
-def _observed(calls: list[dict[str, Any]], wanted: float | None) -> dict[str, Any]:
-    """What the nemesis saw when it fired: enough to compare two runs' trigger points."""
-    progresses = [c["progress"] for c in calls]
-    return {
-        "wanted_progress": wanted,
-        "inflight": len(calls),
-        "median_progress": statistics.median(progresses) if progresses else None,
-        "calls": [
-            {k: c[k] for k in ("call_id", "task_id", "tokens_sent", "planned_tokens", "progress")}
-            for c in sorted(calls, key=lambda c: c["call_id"])[:100]
-        ],
-    }
+
+def _share(r: RequestResult) -> float:
+    """The share of its expected answer a request's page shows."""
+    return len(r.final.text) / len(r.expected) if r.final else 0.0
+
+
+def _chunks(r: RequestResult) -> int:
+    """How many chunks a request's page shows (distinct chunk ids)."""
+    return len(r.final.by_id) if r.final else 0

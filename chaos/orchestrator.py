@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import shutil
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -73,6 +76,7 @@ class Plan:
     repeat: int = 1
     seed: int = 0
     workers: int = 0  # Locust worker processes (0: one standalone process)
+    parallel: int = 1  # cells run at once (1: one after the other, for timing-critical runs)
 
 
 @dataclass
@@ -139,6 +143,8 @@ class Orchestrator:
             for name in self.scenarios
             for rep in range(plan.repeat)
         ]
+        self._stop = threading.Event()  # parallel cells: the run was interrupted, every cell stops
+        self._nemeses: set[Nemesis] = set()
 
     def run(self) -> list[Cell]:
         plan = self.plan
@@ -157,6 +163,7 @@ class Orchestrator:
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.console, transient=False
         ) as progress:
             overall = progress.add_task("cells", total=len(self.cells))
+            pending = []
             for cell in self.cells:
                 done = cell.directory / "cell.json"
                 kept = json.loads(done.read_text()) if done.exists() else {}
@@ -164,12 +171,48 @@ class Orchestrator:
                     cell.status, cell.summary = kept["status"], kept.get("summary") or {"reason": kept.get("reason")}
                     progress.console.print(f"[dim]{cell.label}: already {kept['status'].replace('_', ' ')}, kept[/dim]")
                     progress.advance(overall)
-                    continue
-                self.run_cell(cell, progress)
-                progress.advance(overall)
+                else:
+                    pending.append(cell)
+            if plan.parallel <= 1:
+                for cell in pending:
+                    self.run_cell(cell, progress)
+                    progress.advance(overall)
+            else:
+                self._run_parallel(pending, progress, overall)
         record["finished"] = _now()
         _write_json(run_file, record)
         return self.cells
+
+    def _run_parallel(self, cells: list[Cell], progress: Progress, overall: Any) -> None:
+        """Up to ``plan.parallel`` cells at once, each in a thread of its own.
+
+        Cells share nothing: each has its own ports (``free_port_plan`` never hands out a
+        port twice), its own Docker project or local working directory, its own history and
+        ledger. Ctrl-C reaches the main thread only: it tells every cell to stop (at its
+        next phase or load tick, with its stack taken down and ``interrupted`` recorded)
+        and waits for them."""
+        with ThreadPoolExecutor(max_workers=self.plan.parallel, thread_name_prefix="cell") as pool:
+            running = {pool.submit(self.run_cell, cell, progress) for cell in cells}
+            try:
+                while running:
+                    finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        progress.advance(overall)
+                        future.result()  # run_cell records its own failures; anything else is a bug: raise it
+            except KeyboardInterrupt:
+                self._stop.set()
+                for future in running:
+                    future.cancel()
+                for nemesis in list(self._nemeses):
+                    nemesis.abort()
+                wait(running, timeout=120)
+                raise
+
+    def _go_on(self, phase: str = "") -> None:
+        """In a parallel run, the point where a cell notices the run was interrupted (never
+        on the way out: teardown and check always run)."""
+        if self._stop.is_set() and phase not in ("teardown", "check"):
+            raise KeyboardInterrupt("the run was interrupted")
 
     def run_cell(self, cell: Cell, progress: Progress) -> None:
         plan = self.plan
@@ -183,7 +226,8 @@ class Orchestrator:
         stack = load_stack(cell.stack)
         env = {**scenario.provider.environment(seed), **scenario.environment}
         ports = free_port_plan(stack.default_ports())
-        extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {}
+        # its own working directory, or Docker project: cells running at once never share a container or volume
+        extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {"project": docker_project(cell)}
         runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults), **extra)
         planned = scenario.load.users * scenario.load.tasks_per_user
         settings = {
@@ -204,7 +248,7 @@ class Orchestrator:
         started = time.monotonic()
         history = cell.directory / "history.jsonl"
         writer = HistoryWriter(history, cell.stack, started)  # t: seconds since the cell started
-        phase = Phases(writer, [lambda name: progress.update(task, description=f"{cell.label}: {name}")])
+        phase = Phases(writer, [lambda name: progress.update(task, description=f"{cell.label}: {name}"), self._go_on])
         api, expect = adapter_for(cell.stack), expectation(scenario.provider.output_tokens, seed)
         provider: ProviderAdmin | None = None
         nemesis: Nemesis | None = None
@@ -227,8 +271,10 @@ class Orchestrator:
                 counter = _Counter(history)
                 if scenario.faults:
                     nemesis = Nemesis(runtime, scenario.faults, writer, load_t0, api, expect, scenario.canary).start()
+                    self._nemeses.add(nemesis)
 
                 def tick(_: float) -> None:
+                    self._go_on()
                     progress.update(task, completed=counter.update(), description=f"{cell.label}: {_phase(nemesis)}")
 
                 try:
@@ -241,6 +287,7 @@ class Orchestrator:
                 finally:
                     if nemesis is not None:
                         nemesis.abort()
+                        self._nemeses.discard(nemesis)
                         settings["faults"] = [asdict(r) for r in nemesis.reports]
                 progress.update(task, completed=counter.update())
                 with phase("drain"):  # first: a generation still running would read as stuck
@@ -420,6 +467,13 @@ def warm_up(runtime: Runtime, stack: str, provider: ProviderAdmin, timeout: floa
         client.http.close()
     _, rows = provider.ledger_rows(0)
     return {"seconds": round(time.monotonic() - started, 3), "ledger_rows": rows}
+
+
+def docker_project(cell: Cell) -> str:
+    """The cell's own Docker Compose project (``llmchaos-redis-backend-kill-0``): two cells
+    deployed at once never share a container, a network or a volume, and a cell's leftovers
+    (a killed run) are found and removed by name before it runs again."""
+    return re.sub(r"[^a-z0-9_-]+", "-", f"llmchaos-{cell.stack}-{cell.scenario}-{cell.repetition}".lower())
 
 
 def default_out() -> Path:

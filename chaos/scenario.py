@@ -57,6 +57,7 @@ class Scenario(BaseModel):
 
     name: str
     description: str
+    source: str = ""  # the seed document and section whose narrative this scenario tells
     seed: int = 0
     load: Load = Field(default_factory=Load)
     provider: Provider = Field(default_factory=Provider)
@@ -98,7 +99,7 @@ def _describe(exc: ValidationError) -> str:
 # the catalogue's reading order: no fault first, then faults from the API outwards
 CATALOGUE = (
     "baseline", "f5-refresh", "f5-reattach", "cache-repeat", "backend-kill", "backend-pause", "worker-kill", "worker-kill-saving",
-    "datastore-kill", "host-kill", "llm-outage",
+    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "llm-outage",
 )  # fmt: skip
 
 

@@ -153,6 +153,7 @@ class RequestResult:
     news_t: list[float] = field(default_factory=list)  # when the page changed: accepted, each new chunk, the end
     chunk_t: list[float] = field(default_factory=list)  # when a chunk with new text was shown
     new_chunks: list[tuple[float, float, int]] = field(default_factory=list)  # (shown t, asked t, count) of chunks shown first
+    chunk_log: list[tuple[float, float, str, int]] = field(default_factory=list)  # (shown t, asked t, task, chunk id) of each chunk shown first
     final_reads: dict[str, FinalRead] = field(default_factory=dict)
     alignment: Alignment = field(default_factory=lambda: Alignment(0, [], []))  # set once the history is read
 
@@ -306,10 +307,12 @@ def request_results(events: Iterable[Event], expect: ExpectFn, who: str = USERS,
             before = result.shown_of(view.task_id) if view.task_id else {}
             fresh = [(c["chunk_id"], c["text"]) for c in event.value.get("chunks", []) if c["chunk_id"] not in before]
             view.chunks.extend((c["chunk_id"], c["text"]) for c in event.value.get("chunks", []))
+            asked = float(event.value.get("asked_t", event.t))
+            result.chunk_log.extend((event.t, asked, view.task_id or "", chunk_id) for chunk_id, text in fresh if text)
             if any(text for _, text in fresh):
                 result.chunk_t.append(event.t)
                 result.news_t.append(event.t)
-                result.new_chunks.append((event.t, float(event.value.get("asked_t", event.t)), len(fresh)))
+                result.new_chunks.append((event.t, asked, len(fresh)))
             if result.first_chunk_t is None and len(result.views) == 1 and view.text:
                 result.first_chunk_t = event.t
             result.status = event.value.get("status", result.status)

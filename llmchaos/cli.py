@@ -253,8 +253,10 @@ def _names(value: str, known: list[str], what: str) -> list[str]:
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds every cell (with the scenario's own seed and the repetition).")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Locust worker processes (0: one standalone process).")
+@click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Cells run at once, each on its own ports and Docker project (1: one after the other, for timing-critical runs).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory [default: runs/<timestamp>]; an existing one is resumed.")
-def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: int, seed: int, workers: int, out: Path | None) -> None:
+def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: int, seed: int, workers: int, parallel: int, out: Path | None) -> None:
     """Run every stack x scenario x repetition: deploy, load, check, keep (see DESIGN.md)."""
     from rich.console import Console
 
@@ -273,9 +275,11 @@ def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: in
         repeat=repeat,
         seed=seed,
         workers=workers,
+        parallel=parallel,
     )
     orchestrator = Orchestrator(plan)
-    click.echo(f"{why}; {len(orchestrator.cells)} cell(s) into {plan.out}", err=True)
+    at_once = f", {parallel} at a time" if parallel > 1 else ""
+    click.echo(f"{why}; {len(orchestrator.cells)} cell(s){at_once} into {plan.out}", err=True)
     if kind == "docker":  # images are built once and kept; up to date, this takes a second
         from llmchaos.runtime.images import build_all
 

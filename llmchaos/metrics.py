@@ -20,6 +20,10 @@ Definitions (one each, the same for every stack):
   a request that was in flight at it (accepted before, not ended) and went on to
   complete; (d) ``inflight_complete``: the first such request shown complete and
   correct. None when it never happened.
+- **hit points**: per fault, the chunks each page in flight showed at the fault moment
+  (min, median, max) and the first chunk each was shown after it: ``continued`` where it
+  stopped and on to the end, ``stopped`` (the next chunk, then nothing), ``restarted``
+  (the answer began over), ``skipped`` (a gap), or ``never``.
 - **cost**: every ledger row is attributed to the user request (or canary) whose task it
   served; rows nobody explains are counted as unattributed. The users' cost is their
   rows' ``cost_usd``; a call refused before any token is billed nothing (as real
@@ -46,6 +50,7 @@ Definitions (one each, the same for every stack):
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -115,10 +120,7 @@ def recovery_times(fault: FaultTimes, results: list[RequestResult], canaries: li
     t0 = fault.effective_t
     mine = f"canary-{fault.index}-"  # the canary of this fault (chaos.canary names its requests so)
     first_ok = min((c.ended_t for c in canaries if c.request.startswith(mine) and c.outcome == "correct" and c.ended_t is not None), default=None)
-    inflight = [
-        r for r in results
-        if r.tasks and r.accepted_t is not None and r.accepted_t < t0 and (r.ended_t is None or r.ended_t > t0)
-    ]  # fmt: skip
+    inflight = _inflight(results, t0)
     # only requests that went on to complete: a lost one may still show, after the restart,
     # chunks saved before the crash that its page had not polled yet; that is not a resume
     resumed = min((shown for r in inflight if r.status == "completed" for shown, asked, _ in r.new_chunks if asked > t0), default=None)
@@ -129,6 +131,67 @@ def recovery_times(fault: FaultTimes, results: list[RequestResult], canaries: li
         "inflight_resume": _since(resumed, t0),
         "inflight_complete": _since(completed, t0),
     }
+
+
+HOWS = ("continued", "stopped", "restarted", "skipped", "never")  # how a page in flight went on after a fault
+
+
+@dataclass(frozen=True)
+class HitPoint:
+    """Where a fault hit one request in flight, and where its page went on."""
+
+    request: str
+    chunks_shown: int  # chunks of its task the page showed at the fault moment
+    resumed_at: int | None  # the id of the first chunk shown first after the fault (None: none was)
+    how: str  # one of HOWS
+
+
+def hit_points(fault: FaultTimes, results: list[RequestResult]) -> list[HitPoint]:
+    """Each request in flight at the fault moment (accepted before it, not ended): how many
+    chunks of its task the stack had served its page by then (polls sent before the fault
+    moment), and the first chunk served to it afterwards (asked for after it):
+    ``continued`` at the next chunk of the same task and on to a complete answer;
+    ``stopped`` at the next chunk, but never complete (chunks saved before the fault,
+    then nothing); ``restarted`` (another task, or chunk 0 again: the answer began over);
+    ``skipped`` (chunks in between never shown); or ``never``."""
+    t0 = fault.effective_t
+    points = []
+    for r in _inflight(results, t0):
+        before = [(task, cid) for _, asked, task, cid in r.chunk_log if asked <= t0]
+        task = before[-1][0] if before else r.tasks[0]
+        shown = sum(1 for seen, _ in before if seen == task)
+        after = min(((t, task_after, cid) for t, asked, task_after, cid in r.chunk_log if asked > t0), default=None)
+        if after is None:
+            points.append(HitPoint(r.request, shown, None, "never"))
+            continue
+        _, task_after, cid = after
+        if task_after != task or (cid == 0 and shown):
+            how = "restarted"
+        elif cid > shown:
+            how = "skipped"
+        else:
+            how = "continued" if r.status == "completed" else "stopped"
+        points.append(HitPoint(r.request, shown, cid, how))
+    return points
+
+
+def hits_summary(points: list[HitPoint]) -> dict[str, Any] | None:
+    """The hit points of a fault in a few numbers (None when no request was in flight)."""
+    if not points:
+        return None
+    shown = [p.chunks_shown for p in points]
+    resumed = [p.resumed_at for p in points if p.resumed_at is not None]
+    return {
+        "inflight": len(points),
+        "chunks_shown": {"min": min(shown), "median": statistics.median(shown), "max": max(shown)},
+        "resumed_at": {"min": min(resumed), "median": statistics.median(resumed), "max": max(resumed)} if resumed else None,
+        **{how: sum(p.how == how for p in points) for how in HOWS},
+    }
+
+
+def _inflight(results: list[RequestResult], t0: float) -> list[RequestResult]:
+    """The requests in flight at ``t0``: accepted before it, not ended."""
+    return [r for r in results if r.tasks and r.accepted_t is not None and r.accepted_t < t0 and (r.ended_t is None or r.ended_t > t0)]
 
 
 @dataclass(frozen=True)
@@ -327,6 +390,7 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
         "duplicate_chunks": sum(r.duplicate_chunks for r in accepted),
         **final_state(accepted),
         "recovery_s": [recovery_times(f, results, canaries) | {"fault": f.index, "action": f.action} for f in faults_of(events)],
+        "hit_points": [{"fault": f.index, "action": f.action, **(hits_summary(hit_points(f, results)) or {"inflight": 0})} for f in faults_of(events)],
         "canaries": {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)},
         **spent,
         **experience(results),

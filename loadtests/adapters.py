@@ -9,6 +9,7 @@ exactly the same way: submit, then ``chunks?from_id=N`` until a terminal status.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,3 +86,18 @@ class APIClient:
         response = self.http.get(self.api.status_path(task_id))
         response.raise_for_status()
         return response.json()
+
+
+def read_answer(response: Any, parse: Callable[[Any], Any]) -> tuple[Any, str | None]:
+    """What a 200 answer of a Locust response says, parsed by ``parse``, or why the request
+    failed: an error status, no answer at all, or a body that is not what the API promises
+    (a backend killed mid-answer behind Docker's port proxy can leave a 200 with an empty
+    body: seen). The one place where a user's answer becomes a failure (here, not in the
+    Locust user, so that it is tested without importing Locust, which patches the standard
+    library)."""
+    if response.status_code != 200:
+        return None, f"HTTP {response.status_code}: {(response.text or '')[:300]}" if response.status_code else f"{response.error}"
+    try:
+        return parse(response.json()), None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, f"HTTP 200 with an unreadable body ({type(exc).__name__}: {exc}): {(response.text or '')[:100]!r}"

@@ -21,7 +21,7 @@ from locust.exception import StopUser
 from llmchaos.history import HistoryWriter
 from stacks.llm.text import expected_text
 
-from .adapters import adapter_for
+from .adapters import adapter_for, read_answer
 from .config import LoadConfig
 from .prompts import model_for, prompt_for, refreshes
 
@@ -64,13 +64,12 @@ class ChatUser(FastHttpUser):
         self._record("invoke", "submit", None, request=request, prompt=prompt, provider=provider, model=model,
                      max_tokens=self.config.max_tokens, refresh_of=refresh_of)  # fmt: skip
         with self.client.post(self.api.submit_path(), json=body, name="submit", catch_response=True) as response:
-            if response.status_code != 200:
-                error = f"HTTP {response.status_code}: {(response.text or '')[:300]}" if response.status_code else f"{response.error}"
+            read, error = read_answer(response, lambda answer: (answer, self.api.task_id(answer)))
+            if error is not None:
                 response.failure(error)
                 self._record("fail", "submit", None, request=request, error=error, http_status=response.status_code)
                 return None
-            answer = response.json()
-            task_id = self.api.task_id(answer)
+            answer, task_id = read
             self._record("ok", "submit", task_id, request=request, status=answer.get("status"), cached=answer.get("cached"))
             return task_id
 
@@ -116,13 +115,12 @@ class ChatUser(FastHttpUser):
             url = f"{self.api.chunks_path(task_id)}?from_id={len(shown)}"
             asked = history.now() if history is not None else None  # when this poll left: served after a fault, or before it?
             with self.client.get(url, name="chunks", catch_response=True) as response:
-                if response.status_code != 200:
-                    error = f"HTTP {response.status_code}: {(response.text or '')[:300]}" if response.status_code else f"{response.error}"
+                page, error = read_answer(response, self.api.page)
+                if error is not None:
                     response.failure(error)
                     self._record("fail", "chunks", task_id, request=request, from_id=len(shown), error=error, http_status=response.status_code)
                     time.sleep(config.poll_interval_s)
                     continue
-                page = self.api.page(response.json())
             if page.chunks:
                 chunks = [{"chunk_id": c["chunk_id"], "text": c["text"]} for c in page.chunks]
                 self._record("ok", "chunks", task_id, request=request, from_id=len(shown), asked_t=asked, status=page.status, chunks=chunks)

@@ -20,7 +20,7 @@ from typing import Any
 from llmchaos.checker import CANARY, RequestResult, expectation, request_results
 from llmchaos.errors import BadInputError
 from llmchaos.history import Event, read_history
-from llmchaos.metrics import Expectations, cell_metrics, cost, experience, faults_of, final_state, latency, recovery_times, verdict
+from llmchaos.metrics import Expectations, cell_metrics, cost, experience, faults_of, final_state, hit_points, hits_summary, latency, recovery_times, verdict
 
 RECOVERY_KEYS = ("health", "first_ok", "inflight_resume", "inflight_complete")
 
@@ -169,6 +169,11 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     per_rep = [[recovery_times(f, r.results, r.canaries) for f in faults_of(r.events)] for r in done]
     first = [times[0] for times in per_rep if times]
     cell["recovery_s"] = {k: _median([t[k] for t in first]) for k in RECOVERY_KEYS} if first else None
+    # where the first fault hit the pages in flight, pooled over the repetitions
+    hits = [p for r in done for f in faults_of(r.events)[:1] for p in hit_points(f, r.results)]
+    cell["hit_points"] = hits_summary(hits) if first else None
+    if first and done[0].settings.get("faults"):
+        cell["fault"] = done[0].settings["faults"][0].get("description")
     cell["canaries"] = {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)}
     cell.update(cost(results, ledger, canaries))
     cell.update(experience(results))

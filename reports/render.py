@@ -11,6 +11,8 @@ import html
 import re
 from typing import Any
 
+from llmchaos.metrics import HOWS
+
 OUTCOME_COLUMNS = ("tasks_correct", "tasks_accepted", "tasks_lost", "data_loss_pct", "duplicate_chunks", "acknowledged_loss_chunks")
 
 VERDICT_TEXT = (
@@ -116,6 +118,41 @@ def audit_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             c["stack"], c["scenario"], statuses, _ack(c), f"{canary.get('correct', 0)} / {canary.get('requests', 0)}" if canary.get("requests") else "–",
             _usd(c.get("canary_cost_usd")), str(c["llm_calls"]), str(c.get("provider_retries", "–")), str(c.get("stale_cache_hits", "–")),
             str(c.get("unattributed_calls", "–")),
+        ])  # fmt: skip
+    return header, rows
+
+
+HITS_TEXT = (
+    "Where each cell's first fault hit the requests in flight (accepted before the fault moment, not ended): how many "
+    "chunks the stack had served their pages by that moment (min / median / max), and the first chunk served to each "
+    "afterwards (min / median / max): continued at the next chunk and on to a complete answer; stopped (the next chunk, "
+    "saved before the fault, then nothing); restarted (the answer began again, under a new task or from chunk 0); skipped "
+    "(chunks in between never shown); or never. Re-generations are the LLM calls, in the provider's ledger, that "
+    "generated a request's answer again."
+)
+
+
+def _range(figure: dict[str, Any] | None) -> str:
+    if not figure:
+        return "–"
+    return f"{_num(figure['min'], 0)} / {_num(figure['median'], 1)} / {_num(figure['max'], 0)}"
+
+
+def hit_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Per cell with a fault: where it hit the pages in flight, and where they went on."""
+    header = ["stack", "scenario", "fault", "in flight", "chunks shown at the fault", "first chunk after", *HOWS, "regen.", "in-flight resume"]
+    rows = []
+    for c in _measured(matrix):
+        hits = c.get("hit_points")
+        if c.get("recovery_s") is None:
+            continue
+        if not hits:
+            rows.append([c["stack"], c["scenario"], c.get("fault") or "–", "0"] + ["–"] * (2 + len(HOWS)) + [str(c["regenerations"]), _recovery(c, "inflight_resume")])
+            continue
+        rows.append([
+            c["stack"], c["scenario"], c.get("fault") or "–", str(hits["inflight"]), _range(hits["chunks_shown"]), _range(hits["resumed_at"]),
+            *(str(hits[how]) for how in HOWS), str(c["regenerations"]),
+            _recovery(c, "inflight_resume"),
         ])  # fmt: skip
     return header, rows
 
@@ -228,6 +265,12 @@ def markdown(matrix: dict[str, Any]) -> str:
         RECOVERY_TEXT,
         "",
         *_spread_markdown(matrix),
+        "## Where the faults hit",
+        "",
+        HITS_TEXT,
+        "",
+        _md_table(*hit_rows(matrix)),
+        "",
         "## What users lived through",
         "",
         _md_table(*experience_rows(matrix)),
@@ -351,6 +394,9 @@ def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]]) -
 <p>{_md_inline(RECOVERY_TEXT)}</p>
 <div style="overflow-x:auto">{_html_table(header, rows, verdict_columns=(2,), css="matrix")}</div>
 {_spread_html(matrix)}
+<h2 id="hits">Where the faults hit</h2>
+<p>{html.escape(HITS_TEXT)}</p>
+<div style="overflow-x:auto">{_html_table(*hit_rows(matrix), css="matrix")}</div>
 <h2 id="experience">What users lived through</h2>
 <p>Per cell, over the users' requests (the canary's are apart): failed polls and submits; time in error, from a failed
 operation to the request's next success or end; waits longer than 2 s between two pieces of news on a page (accepted, a new

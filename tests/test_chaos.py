@@ -206,3 +206,43 @@ def test_users_that_retry_a_refused_submit_are_served_once_the_backend_is_back(t
     assert m["outcomes"]["correct"] == 6 and m["outcomes"]["lost"] == 6
     retried = [r for r in request_results(events, expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"])) if r.failed_submits]
     assert all(r.outcome == "correct" and r.accepted_t > r.submitted_t for r in retried)
+
+
+def test_the_seeds_worker_crashes_fire_at_chunk_n_and_right_after_the_generation(traversable_tmp):
+    """The seeds' key scenario (a worker stopped at a chunk while the answer is saved) and
+    the crash right after the LLM call, run in parallel cells on the local runtime."""
+    out = traversable_tmp / "run"
+    at_chunk, after = Orchestrator(Plan(["temporal"], ["worker-stop-chunk-47", "worker-kill-after-generation"], out, runtime="local", parallel=2)).run()
+    assert at_chunk.status == "complete" and after.status == "complete", (at_chunk.error, after.error)
+    [stopped] = cell(out, "temporal", "worker-stop-chunk-47")["faults"]
+    seen = stopped["observed"]
+    assert seen["trigger"]["chunk"] == 5 and seen["median_chunks_shown"] >= 5 and seen["inflight"] >= 3
+    assert all(r["chunks_shown"] == len(range(0, r["shown_chars"], 50)) for r in seen["requests"]), "chunks of 50 characters"
+    [killed] = cell(out, "temporal", "worker-kill-after-generation")["faults"]
+    seen = killed["observed"]
+    # fired once the calls of the requests in flight had ended, before any of their chunks was shown
+    assert seen["trigger"] == {"after_generation": True, "min_inflight": 3, "timeout_s": 120.0}
+    assert not {c["task_id"] for c in seen["calls"]} & {r["task_id"] for r in seen["requests"]}
+    assert seen["median_chunks_shown"] == 0 and seen["inflight"] >= 3
+    events = read_history(out / "temporal" / "worker-kill-after-generation" / "0" / "history.jsonl")
+    settings = cell(out, "temporal", "worker-kill-after-generation")
+    ledger = [json.loads(x) for x in (out / "temporal" / "worker-kill-after-generation" / "0" / "ledger.jsonl").read_text().splitlines()]
+    m = cell_metrics(events, ledger, expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"]))
+    [hits] = m["hit_points"]
+    # between the trigger and the confirmed death, a page may have been served the first chunk or two
+    assert hits["inflight"] >= 3 and hits["chunks_shown"]["max"] <= 2 and hits["continued"] == hits["inflight"], hits
+    assert m["regenerations"] == 0, "the LLM call's result is in the workflow history: the replay does not call again"
+
+
+@pytest.mark.parametrize("trigger,wanted", [
+    ({"chunk": 47, "min_inflight": 3}, "median request in flight shown 47 chunks (at least 3 in flight)"),
+    ({"after_generation": True}, "the LLM calls of the requests in flight have ended (at least 1 in flight)"),
+])  # fmt: skip
+def test_triggers_on_chunks_and_on_the_end_of_the_generation(trigger, wanted):
+    assert Fault(action="kill", target="worker", trigger=trigger).trigger.describe() == wanted
+
+
+@pytest.mark.parametrize("trigger", [{"chunk": 47, "shown": 0.5}, {"after_generation": True, "progress": 0.5}, {"chunk": 0}, {"after_generation": False}, {}])
+def test_a_trigger_is_exactly_one_valid_kind(trigger):
+    with pytest.raises(ValueError):
+        Fault(action="kill", target="worker", trigger=trigger)

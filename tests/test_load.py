@@ -159,3 +159,60 @@ def test_the_checker_agrees_with_the_ledger_on_what_was_asked(traversable_tmp):
     by_task = {r["task_id"]: r for r in jsonl(files / "ledger.jsonl")}
     for result in results:
         assert by_task[result.tasks[-1]]["text_sha256"] == text_sha256(result.expected), "the provider planned exactly the expected answer"
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_sigint_stops_every_cell_of_a_parallel_run_and_leaves_nothing(traversable_tmp, runtime):
+    """Cells run at once in threads; Ctrl-C reaches the main thread only, which must stop
+    every cell (Locust, nemesis, stack) and record each as interrupted."""
+    names = ("slow-pause-a", "slow-pause-b")
+    for name in names:
+        (traversable_tmp / f"{name}.yaml").write_text(SLOW_PAUSE.replace("name: slow-pause", f"name: {name}"))
+    out = traversable_tmp / "run"
+    scenarios = ",".join(str(traversable_tmp / f"{name}.yaml") for name in names)
+    command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", scenarios, "--runtime", runtime, "--parallel", "2", "--out", str(out)]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    histories = [cell_files(out, "mvp", name) / "history.jsonl" for name in names]
+    try:
+        wait_until(lambda: all(h.exists() and b'"process":"probe"' in h.read_bytes() for h in histories), timeout=180, what="both faults to be under way at once")
+        below = descendants(run.pid)
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=150) == 130, run.stdout.read()
+    finally:
+        if run.poll() is None:
+            run.kill()
+    for pid in below:
+        wait_until(lambda: process_state(pid) in (None, "Z"), timeout=20, what=f"process {pid} to be gone")
+    if runtime == "docker":
+        import docker
+
+        assert docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"}) == []
+    for name in names:
+        settings = json.loads((cell_files(out, "mvp", name) / "cell.json").read_text())
+        assert settings["status"] == "interrupted", (name, settings["status"])
+
+
+class _Answer:
+    """The three things ``read_answer`` looks at in a Locust response."""
+
+    def __init__(self, status_code: int, text: str, error: str | None = None) -> None:
+        self.status_code, self.text, self.error = status_code, text, error
+
+    def json(self):
+        return json.loads(self.text)
+
+
+@pytest.mark.parametrize("answer,wanted", [
+    (_Answer(200, ""), "HTTP 200 with an unreadable body (JSONDecodeError"),  # a backend killed mid-answer behind Docker's proxy
+    (_Answer(200, '{"status": "running"}'), "HTTP 200 with an unreadable body (KeyError"),  # no chunks
+    (_Answer(503, "down"), "HTTP 503: down"),
+    (_Answer(0, "", "connection closed."), "connection closed."),
+])  # fmt: skip
+def test_an_answer_the_user_cannot_read_is_a_failed_poll_not_a_crashed_user(answer, wanted):
+    from loadtests.adapters import adapter_for, read_answer
+
+    page, error = read_answer(answer, adapter_for("mvp").page)
+    assert page is None and error.startswith(wanted), error
+    good = _Answer(200, '{"task_id": "t", "status": "running", "chunks": [{"chunk_id": 0, "text": "a"}]}')
+    page, error = read_answer(good, adapter_for("mvp").page)
+    assert error is None and page.status == "running" and page.chunks[0]["text"] == "a"

@@ -6,7 +6,8 @@ import pytest
 
 from llmchaos.checker import expectation
 from llmchaos.history import Event
-from llmchaos.metrics import Expectations, cell_metrics, faults_of, percentile
+from llmchaos.checker import request_results
+from llmchaos.metrics import HOWS, Expectations, cell_metrics, faults_of, hit_points, percentile
 from stacks.llm.text import text_sha256
 
 EXPECT = expectation(output_tokens=12, llm_seed=0)
@@ -233,3 +234,45 @@ def test_latency_percentiles_are_exact_nearest_rank_values():
     m = cell_metrics(events, [], EXPECT)
     assert (m["ttft_completed_p50_s"], m["ttft_completed_p99_s"], m["e2e_completed_p50_s"], m["e2e_completed_p99_s"]) == pytest.approx((0.4, 0.5, 1.5, 2.0))
     assert (m["ttft_p50_s"], m["e2e_p50_s"], m["e2e_p99_s"]) == pytest.approx((0.4, 1.5, 20.0)), "every accepted request, the lost one included"
+
+
+def paged(t: float, request: str, task: str, first: int, texts: list[str], asked: float, status: str = "running") -> Event:
+    chunks = [{"chunk_id": first + i, "text": text} for i, text in enumerate(texts)]
+    return ev(t, f"client-{request}", "ok", "chunks", task, request=request, asked_t=asked, status=status, chunks=chunks)
+
+
+PIECES = [ANSWER[i : i + 5] for i in range(0, len(ANSWER), 5)]  # the answer as chunks of 5 characters
+
+
+def test_hit_points_say_where_the_fault_hit_each_page_and_where_it_went_on():
+    assert len(PIECES) > 5, "the test needs an answer of more than five chunks"
+    events = [
+        *FAULT,
+        # a: 3 chunks before the fault, then the 4th and the rest: continued
+        *submit(0.1, "a", "ta"), paged(0.5, "a", "ta", 0, PIECES[:3], 0.45), paged(3.0, "a", "ta", 3, PIECES[3:], 2.95), ended(3.1, "a", "ta"),
+        # b: 2 chunks; a poll sent before the fault and answered after it brings 2 more (served before: not the resume)
+        *submit(0.1, "b", "tb"), paged(0.6, "b", "tb", 0, PIECES[:2], 0.55), paged(1.2, "b", "tb", 2, PIECES[2:4], 1.0),
+        paged(3.0, "b", "tb", 4, PIECES[4:5], 2.9), ended(9.0, "b", "tb", "running"),  # then nothing: stopped
+        # c: re-asked after the crash, a new task from chunk 0: restarted
+        *submit(0.1, "c", "tc"), paged(0.7, "c", "tc", 0, PIECES[:4], 0.65),
+        *submit(3.0, "c", "tc2")[1:], paged(3.5, "c", "tc2", 0, PIECES, 3.45, "completed"), ended(3.6, "c", "tc2"),
+        # d: chunks 2..3 never shown, the page jumps to chunk 4: skipped
+        *submit(0.1, "d", "td"), paged(0.8, "d", "td", 0, PIECES[:2], 0.75), paged(3.0, "d", "td", 4, PIECES[4:], 2.95, "completed"),
+        ended(3.1, "d", "td"),
+        # e: nothing after the fault; f: ended before the fault, not in flight; g: accepted after it
+        *submit(0.1, "e", "te"), paged(0.8, "e", "te", 0, PIECES[:1], 0.75),
+        *submit(0.1, "f", "tf"), paged(0.5, "f", "tf", 0, PIECES, 0.45, "completed"), ended(0.6, "f", "tf"),
+        *submit(2.0, "g", "tg"), paged(2.5, "g", "tg", 0, PIECES, 2.45, "completed"), ended(2.6, "g", "tg"),
+    ]
+    [fault] = faults_of(events)
+    points = {p.request: (p.chunks_shown, p.resumed_at, p.how) for p in hit_points(fault, request_results(events, EXPECT))}
+    assert points == {"a": (3, 3, "continued"), "b": (4, 4, "stopped"), "c": (4, 0, "restarted"), "d": (2, 4, "skipped"), "e": (1, None, "never")}
+    [summary] = cell_metrics(events, [], EXPECT)["hit_points"]
+    assert summary["inflight"] == 5 and summary["chunks_shown"] == {"min": 1, "median": 3, "max": 4}
+    assert summary["resumed_at"] == {"min": 0, "median": 3.5, "max": 4}
+    assert {how: summary[how] for how in HOWS} == {"continued": 1, "stopped": 1, "restarted": 1, "skipped": 1, "never": 1}
+
+
+def test_a_cell_without_a_request_in_flight_at_the_fault_says_so():
+    events = [*FAULT, *submit(0.1, "a", "ta"), paged(0.5, "a", "ta", 0, PIECES, 0.45, "completed"), ended(0.6, "a", "ta")]
+    assert cell_metrics(events, [], EXPECT)["hit_points"] == [{"fault": 0, "action": "kill", "inflight": 0}]

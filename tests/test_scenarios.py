@@ -20,8 +20,26 @@ def test_every_scenario_loads_in_every_profile(profile):
 
 def test_profiles_change_what_they_say():
     ci, seed = load_scenario("baseline", "ci"), load_scenario("baseline", "seed")
-    assert (seed.provider.output_tokens, seed.provider.itl_ms) == (100, 3000)  # the seeds' 100 chunks in 5 minutes
+    assert (seed.provider.output_tokens, seed.provider.itl_ms) == (900, 333)  # the seeds' ~100 chunks of 50 characters in 5 minutes
     assert ci.provider.itl_ms < seed.provider.itl_ms and seed.load.users < ci.load.users
+
+
+def test_the_seed_profile_has_the_seeds_shape_on_every_scenario():
+    """~100 chunks of 50 characters generated in about 5 minutes; Temporal's saving and
+    one retried call fit the seeds' 10-minute execution timeout with their 30 s outage."""
+    from stacks.common.chat_api import split_into_chunks
+    from stacks.llm.text import expected_text
+
+    for name in known_scenarios():
+        seed = load_scenario(name, "seed")
+        p, env = seed.provider, seed.environment
+        answers = [expected_text(f"Explain X (question {i})", "gpt-4o", 0, None, p.output_tokens) for i in range(10)]
+        assert all(90 <= len(split_into_chunks(a)) <= 110 for a in answers), name
+        generation_s = (p.ttft_ms + p.itl_ms * (p.output_tokens - 1)) / 1000
+        assert 290 <= generation_s <= 310, (name, generation_s)
+        saving_s = 110 * float(env["TEMPORAL_CHUNK_INTERVAL_S"])
+        assert generation_s < float(env["TEMPORAL_GENERATE_TIMEOUT_S"]) and generation_s + saving_s + 30 + 30 < 600, name
+        assert all(f.downtime_s == 30 for f in seed.faults if f.recovery == "restart"), name
 
 
 def test_stack_overrides_apply_to_their_stack_only():
