@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed
 
 # chaos-test: RUNTIME=auto (Docker when an engine answers or can be started, else local
 # processes), docker or local; OUT is the run directory (an existing one is resumed);
-# BASELINE=reports/baseline.json makes the report fail on a regression (CI).
+# BASELINE=reports/baseline.json makes the report fail on a regression (CI). The report
+# always writes $(OUT)/junit.xml and $(OUT)/summary.md: what the CI definitions publish
+# (.github/workflows/chaos-test.yml, .gitlab-ci.yml).
 RUNTIME ?= auto
 BASELINE ?=
 ifeq ($(origin OUT), undefined)
@@ -32,8 +34,8 @@ test: setup
 chaos-test: setup
 	@if [ "$(RUNTIME)" != local ]; then bash .ci/ensure-docker || [ "$(RUNTIME)" = auto ]; fi
 	$(BIN)/llmchaos run --stack all --scenario all --profile ci --runtime $(RUNTIME) --out $(OUT) || status=$$?; \
-	$(BIN)/llmchaos report $(OUT) $(if $(BASELINE),--baseline $(BASELINE)) || status=$$?; \
-	echo "chaos-test: open $(OUT)/report.html; resume with: make chaos-test OUT=$(OUT)"; exit $${status:-0}
+	$(BIN)/llmchaos report $(OUT) $(if $(BASELINE),--baseline $(BASELINE)) --junit $(OUT)/junit.xml || status=$$?; \
+	echo "chaos-test: open $(OUT)/report.html (CI: $(OUT)/summary.md, $(OUT)/junit.xml); resume with: make chaos-test OUT=$(OUT)"; exit $${status:-0}
 
 # seed-test: the seeds' own narratives (chaos/scenarios/*.yaml, each citing its section) on
 # the seeds' time scale (profile seed: ~100 chunks of 50 characters generated in 5 minutes),

@@ -303,12 +303,15 @@ def run(stacks: str, scenarios: str, profile: str, runtime_name: str, repeat: in
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Reference matrix with tolerances: exit 1 naming every regression.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), help="Also write this run's matrix as a baseline file.")
-def report(run_dir: Path, baseline: Path | None, write_baseline: Path | None) -> None:
-    """Measure RUN_DIR: matrix.json, matrix.md, report.html and figures/ (see DESIGN.md)."""
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML: a test case per cell and per claim, failed on a regression.")
+def report(run_dir: Path, baseline: Path | None, write_baseline: Path | None, junit: Path | None) -> None:
+    """Measure RUN_DIR: matrix.json, matrix.md, summary.md, report.html and figures/ (see DESIGN.md)."""
     from reports.report import write_report
 
-    written = write_report(run_dir, baseline, write_baseline)
-    click.echo(f"report: {run_dir / 'report.html'} (and matrix.json, matrix.md, figures/)")
+    written = write_report(run_dir, baseline, write_baseline, junit)
+    click.echo(f"report: {run_dir / 'report.html'} (and matrix.json, matrix.md, summary.md, figures/)")
+    if junit:
+        click.echo(f"junit: {junit}")
     if write_baseline:
         click.echo(f"baseline written: {write_baseline}")
     if baseline is not None:

@@ -183,7 +183,7 @@ def spread_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
     esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(esc(x) for x in row) + " |" for row in rows]
@@ -258,7 +258,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         "## Matrix",
         "",
-        _md_table(*matrix_rows(matrix)),
+        md_table(*matrix_rows(matrix)),
         "",
         VERDICT_TEXT,
         "",
@@ -273,21 +273,21 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         "## What users lived through",
         "",
-        _md_table(*experience_rows(matrix)),
+        md_table(*experience_rows(matrix)),
         "",
         "## Final reads, the canary, and where the money went",
         "",
-        _md_table(*audit_rows(matrix)),
+        md_table(*audit_rows(matrix)),
         "",
         "## Guarantees: claimed by the seeds, measured here",
         "",
-        _md_table(*guarantee_rows(matrix)),
+        md_table(*guarantee_rows(matrix)),
         "",
         "## The seeds' claims",
         "",
         CLAIMS_TEXT,
         "",
-        _md_table(*claim_rows(matrix)),
+        md_table(*claim_rows(matrix)),
         "",
         *_contradictions_markdown(matrix),
     ]
@@ -304,7 +304,7 @@ SPREAD_TEXT = (
 
 def _spread_markdown(matrix: dict[str, Any]) -> list[str]:
     header, rows = spread_rows(matrix)
-    return ["## Spread over repetitions", "", SPREAD_TEXT, "", _md_table(header, rows), ""] if rows else []
+    return ["## Spread over repetitions", "", SPREAD_TEXT, "", md_table(header, rows), ""] if rows else []
 
 
 def _spread_html(matrix: dict[str, Any]) -> str:
@@ -318,8 +318,8 @@ def regression_lines(matrix: dict[str, Any]) -> list[str]:
     found = matrix["regressions"]["found"]
     lines = [f"Baseline `{matrix['regressions']['baseline']}`: " + (f"**{len(found)} regression(s)**." if found else "no regression.")]
     lines += [f"- {r['stack']}/{r['scenario']}: {r['metric']} {r['measured']} (baseline {r['baseline']}, allowed {r['allowed']})" for r in found]
-    if matrix["regressions"]["not_in_run"]:
-        lines.append("Not in this run: " + ", ".join(matrix["regressions"]["not_in_run"]))
+    if matrix["regressions"]["not_in_run"]:  # a paragraph of its own, not a continuation of the list
+        lines += ["", "Not in this run: " + ", ".join(matrix["regressions"]["not_in_run"])]
     return lines
 
 

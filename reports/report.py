@@ -1,8 +1,10 @@
-"""``llmchaos report RUN_DIR``: matrix.json, matrix.md, report.html and figures/*.png.
+"""``llmchaos report RUN_DIR``: matrix.json, matrix.md, summary.md, report.html and figures/*.png.
 
 Everything is computed from the run directory by ``reports.matrix.load_run`` (the same
 functions the notebooks use), then written next to the cells. With a baseline, the
-regressions are part of the matrix and of both renderings, and the caller exits 1.
+regressions are part of the matrix and of every rendering, and the caller exits 1.
+``summary.md`` is what a CI job summary shows; ``junit`` (``--junit PATH``) writes the
+matrix as JUnit XML for the CI's test results view (``reports.junit``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import figures
+from .junit import junit_xml
 from .matrix import build_matrix, load_run
 from .regression import Regression, baseline_from, compare, load_baseline
 from .render import markdown, report_html
+from .summary import summary_markdown
 
 
 @dataclass
@@ -25,7 +29,7 @@ class Written:
     missing: list[str] = field(default_factory=list)
 
 
-def write_report(directory: Path, baseline: Path | None = None, write_baseline: Path | None = None) -> Written:
+def write_report(directory: Path, baseline: Path | None = None, write_baseline: Path | None = None, junit: Path | None = None) -> Written:
     run = load_run(directory)
     matrix = build_matrix(run)
     out = Written(Path(directory))
@@ -48,10 +52,15 @@ def write_report(directory: Path, baseline: Path | None = None, write_baseline: 
     for name, text in (
         ("matrix.json", json.dumps(matrix, indent=2, ensure_ascii=False, default=str)),
         ("matrix.md", markdown(matrix)),
+        ("summary.md", summary_markdown(matrix, [(f"figures/{name}.png", caption) for name, caption, _ in drawn])),
         ("report.html", report_html(matrix, drawn)),
     ):
         (out.directory / name).write_text(text, encoding="utf-8")
         out.files.append(out.directory / name)
+    if junit is not None:
+        Path(junit).parent.mkdir(parents=True, exist_ok=True)
+        Path(junit).write_text(junit_xml(matrix), encoding="utf-8")
+        out.files.append(Path(junit))
     if write_baseline is not None:
         Path(write_baseline).write_text(json.dumps(baseline_from(matrix), indent=2, ensure_ascii=False, default=str) + "\n")
         out.files.append(Path(write_baseline))
