@@ -42,7 +42,7 @@ chaos-test: setup
 # every stack, SEED_PARALLEL cells at once; the matrix of a complete run is copied to
 # reports/seed-matrix.* (committed: the README's seed figures come from it).
 SEED_SCENARIOS := baseline,f5-refresh,f5-reattach,backend-kill,worker-stop-chunk-47,worker-kill-after-generation,host-kill
-SEED_PARALLEL ?= 9
+SEED_PARALLEL ?= 5
 ifeq ($(origin SEED_OUT), undefined)
 SEED_OUT := runs/seed-test-$(shell date +%Y%m%d-%H%M%S)
 endif

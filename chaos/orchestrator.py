@@ -188,9 +188,14 @@ class Orchestrator:
 
         Cells share nothing: each has its own ports (``free_port_plan`` never hands out a
         port twice), its own Docker project or local working directory, its own history and
-        ledger. Ctrl-C reaches the main thread only: it tells every cell to stop (at its
-        next phase or load tick, with its stack taken down and ``interrupted`` recorded)
-        and waits for them."""
+        ledger. They start scenario by scenario, the stacks interleaved, so that one stack's
+        cells do not all run at once (seven Temporal servers answering their pages' queries
+        saturate a 2-core machine: queries time out that one server answers at once).
+        Ctrl-C reaches the main thread only: it tells every cell to stop (at its next phase
+        or load tick, with its stack taken down and ``interrupted`` recorded) and waits for
+        them."""
+        order = {name: i for i, name in enumerate(self.scenarios)}
+        cells = sorted(cells, key=lambda c: (c.repetition, order[c.scenario], self.plan.stacks.index(c.stack)))
         with ThreadPoolExecutor(max_workers=self.plan.parallel, thread_name_prefix="cell") as pool:
             running = {pool.submit(self.run_cell, cell, progress) for cell in cells}
             try:

@@ -37,7 +37,8 @@ Item = tuple[tuple[str, str], ...]  # the (stack, scenario) cells one decision r
 A = "architecture-of-the-3-solutions.md"
 V = "visual-comparison-of-the-3-architectures.md"
 TABLE = f"{A}, « Guarantees (Garanties) »"
-CRASHES = ("backend-kill", "worker-kill", "worker-kill-saving", "datastore-kill", "host-kill")
+CRASHES = ("backend-kill", "worker-kill", "worker-kill-saving", "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill")
+WORKER_DOWN = ("worker-kill", "worker-kill-saving", "worker-stop-chunk-47", "worker-kill-after-generation", "host-kill")
 VERDICTS = ("confirmed", "refuted", "mixed", "not measured", "not comparable")
 
 # the seeds' table as written; blank cells (their symbol lost from the file) read as "no (blank)"
@@ -286,6 +287,22 @@ def _resumed_within(limit_s: float, since: str) -> Callable[[dict[str, Any]], Ju
     return decide
 
 
+def _resumed_where_it_stopped(c: dict[str, Any]) -> Judged:
+    """Every page in flight at the fault went on at its next chunk to a complete answer
+    (``hit_points``), with zero loss and no re-generation."""
+    hits = c.get("hit_points")
+    if not hits:
+        return "no request was in flight at the fault", "not measured"
+    shown, after = hits["chunks_shown"], hits["resumed_at"] or {}
+    others = ", ".join(f"{hits[how]} {how}" for how in ("stopped", "restarted", "skipped", "never") if hits.get(how))
+    text = (f"{hits['inflight']} pages in flight at chunks {shown['min']}-{shown['max']} (median {shown['median']:g}); "
+            f"first chunk after: {after.get('min', '–')}-{after.get('max', '–')}; {hits['continued']} continued" + (f", {others}" if others else "")
+            + f"; {c['regenerations']} re-generations")  # fmt: skip
+    if hits["continued"] != hits["inflight"] or _zero_loss(c) == "no":
+        return text, "refuted"
+    return text, "mixed" if _regenerated(c) else "confirmed"
+
+
 def _s(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} s"
 
@@ -484,7 +501,7 @@ V_100, V_CUT = _sec(V, "Scénario: Génération de 100 chunks (5 minutes)"), _se
 V_TCO, V_PERF, V_SUM = _sec(V, "Coût Total de Possession (TCO) - 1 an"), _sec(V, "Graphique Performance"), _sec(V, "Résumé Exécutif")
 
 TEMPORAL_F5 = "Temporal's front end shows nothing until its one non-streamed LLM call has ended, so its F5 comes after the generation, where the seeds refresh at 50 % of it"
-TEMPORAL_CUT = "host-kill cuts at 50 % of the LLM call, before Temporal has checkpointed its result; the seeds cut at 60 % of an answer whose text was already checkpointed (chunks 0-60 saved)"
+TEMPORAL_CUT = "the ci profile's host-kill cuts at 50 % of the LLM call, before Temporal has checkpointed its result; the seeds cut at 60 % of an answer whose text was already checkpointed (chunks 0-60 saved), as the seed profile does"
 FIVE_MINUTES = "the seeds time answers of 100 chunks over 5 minutes; other profiles' answers take seconds"
 
 CLAIMS: list[Claim] = [
@@ -507,7 +524,7 @@ CLAIMS: list[Claim] = [
     Claim("f5-temporal-time-5.5min", "With F5 at 50 %, Temporal takes 5.5 minutes for a 5-minute answer, faster than the MVP and Redis.", V_PERF,
           "Total: 5.5 minutes ✅ … Économie vs MVP/Redis: 1.5 min + $0.02",
           "confirmed if temporal's median end to end in f5-refresh is at most 1.15 times its baseline's and below the MVP's in f5-refresh.",
-          _on_cells(("temporal", "f5-refresh"), ("temporal", "baseline"), ("mvp", "f5-refresh"), decide=_after_f5(_f5_costs_little_time)), _never(TEMPORAL_F5)),
+          _on_cells(("temporal", "f5-refresh"), ("temporal", "baseline"), ("mvp", "f5-refresh"), decide=_after_f5(_f5_costs_little_time)), _seed_profile_only(FIVE_MINUTES)),
     Claim("redis-f5-reattach-by-task-id", "With the task id kept, a refreshed Redis page reads every chunk so far from PostgreSQL and keeps polling: no loss, no re-generation.", A_F5_PG,
           "SI on a le task_id: … Return all chunks so far … Frontend displays + continues polling",
           "confirmed if redis/f5-reattach kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.", _on_cell("redis", "f5-reattach", _after_f5(_survives))),
@@ -545,28 +562,37 @@ CLAIMS: list[Claim] = [
     # worker crash (Temporal)
     Claim("temporal-worker-crash-while-saving", "A worker crash while the answer is saved chunk by chunk: Temporal resumes at the next chunk, zero loss, no re-generation.", A_STEPS,
           "SI WORKER CRASH au chunk 47: … ZERO perte",
-          "confirmed if temporal/worker-kill-saving kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.", _on_cell("temporal", "worker-kill-saving", _survives)),
+          "confirmed if temporal/worker-stop-chunk-47 (the worker stopped while chunks are saved, started again after the downtime) kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.",
+          _on_cell("temporal", "worker-stop-chunk-47", _survives)),
+    Claim("temporal-resumes-at-chunk-47", "A worker crash at chunk 47: the workflow resumes at chunk 47, chunks 0-46 kept, the LLM call not made again.", A_STEPS,
+          "SI WORKER CRASH au chunk 47: … Workflow reprend au chunk 47 … Chunks 0-46 déjà sauvegardés",
+          "confirmed if every page in flight when temporal/worker-stop-chunk-47's worker stopped went on at its next chunk to a correct answer, with no re-generation; mixed if it re-generated; refuted otherwise.",
+          _on_cell("temporal", "worker-stop-chunk-47", _resumed_where_it_stopped)),
+    Claim("temporal-replay-skips-llm", "A worker crash right after the LLM call: the replay takes the call's result from the history and does not call again.", V_100,
+          "REPLAY depuis Event_51 … Skip LLM gen (Event_5 done) … Économie: Pas de re-génération LLM",
+          "confirmed if temporal/worker-kill-after-generation (killed once the calls of the requests in flight had ended) kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.",
+          _on_cell("temporal", "worker-kill-after-generation", _survives)),
     Claim("temporal-resumes-exactly", "After a worker crash the workflow resumes exactly where it was: nothing lost, nothing repeated.", V_100, "Reprend EXACTEMENT où il était",
-          "confirmed if temporal/worker-kill-saving showed no chunk twice, no duplicated or truncated answer, and its final reads took nothing back.", _on_cell("temporal", "worker-kill-saving", _exactly)),
+          "confirmed if temporal/worker-stop-chunk-47 showed no chunk twice, no duplicated or truncated answer, and its final reads took nothing back.", _on_cell("temporal", "worker-stop-chunk-47", _exactly)),
     Claim("temporal-worker-crash-cost-zero", "A worker crash costs Temporal nothing in LLM calls.", A_CRASH, "Total cost lost: $0 (no re-generation)",
-          "confirmed if temporal/worker-kill-saving wasted $0 and made one LLM call per request.", _on_cell("temporal", "worker-kill-saving", _crash_cost_nothing)),
+          "confirmed if temporal/worker-stop-chunk-47 wasted $0 and made one LLM call per request.", _on_cell("temporal", "worker-stop-chunk-47", _crash_cost_nothing)),
     Claim("temporal-worker-crash-5s", "Once the worker is back, a worker crash costs Temporal about 5 s of reconnection.", A_CRASH,
           "30 seconds pass... … Total time lost: ~5 seconds (reconnection)",
-          "confirmed if temporal/worker-kill-saving's in-flight requests resumed within 5.2 s (5 s and one poll) of every service being healthy again.",
-          _on_cell("temporal", "worker-kill-saving", _resumed_within(5.2, "health"))),
+          "confirmed if temporal/worker-stop-chunk-47's in-flight requests resumed within 5.2 s (5 s and one poll) of every service being healthy again (the worker started after the downtime).",
+          _on_cell("temporal", "worker-stop-chunk-47", _resumed_within(5.2, "health"))),
     Claim("temporal-worker-crash-mid-generation", "A worker crash during the LLM call: Temporal survives it with zero loss and no re-generation.", TABLE,
           "Survive worker crash │ N/A │ N/A │ ✅ … Avoid re-generation │ │ │ ✅",
           "confirmed if temporal/worker-kill (killed at 50 % of the LLM call) kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.",
           _on_cell("temporal", "worker-kill", _survives)),
     Claim("temporal-polls-fail-while-worker-down", "Temporal's status queries are answered from the worker's memory, so the page's polls fail while no worker runs.", A_QUERY,
           "Reads from workflow MEMORY (not DB)",
-          "confirmed if every temporal cell of worker-kill, worker-kill-saving and host-kill had failed polls; refuted if one had none.",
-          _every(("temporal",), ("worker-kill", "worker-kill-saving", "host-kill"), _polls_failed)),
+          "confirmed if every temporal cell where the worker went down (worker-kill, worker-kill-saving, worker-stop-chunk-47, worker-kill-after-generation, host-kill) had failed polls; refuted if one had none.",
+          _every(("temporal",), WORKER_DOWN, _polls_failed)),
     Claim("temporal-datastore-crash-zero-loss", "Temporal survives a crash of its database with zero loss and no re-generation.", A_LAYERS, "Survives ANY crash",
           "confirmed if temporal/datastore-kill (the Temporal server killed) kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.",
           _on_cell("temporal", "datastore-kill", _survives)),
     Claim("temporal-any-crash", "Temporal survives any crash (worker, backend, database) with zero data loss.", V_100, "Survive tout crash (worker, backend, DB) … Zero data loss",
-          "confirmed if every temporal crash cell (backend-kill, worker-kill, worker-kill-saving, datastore-kill, host-kill) kept zero loss; refuted by one that did not.",
+          "confirmed if every temporal crash cell (backend-kill, the four worker crashes, datastore-kill, host-kill) kept zero loss; refuted by one that did not.",
           _every(("temporal",), CRASHES, _no_loss)),
     # power cut
     Claim("power-cut-mvp-loses", "A power cut loses the MVP's task in progress.", V_CUT, "Task perdue, chunks orphelins … User doit re-demander",
@@ -588,10 +614,10 @@ CLAIMS: list[Claim] = [
           "confirmed if temporal/host-kill kept zero loss.", _on_cell("temporal", "host-kill", _no_loss)),
     Claim("power-cut-temporal-no-regeneration", "After a power cut Temporal replays the LLM result and generates nothing again.", V_CUT,
           "Skip LLM generation ✅ (from Event 5 result) … Pas de re-génération",
-          "confirmed if temporal/host-kill re-generated nothing and wasted $0.", _on_cell("temporal", "host-kill", _no_regeneration), _never(TEMPORAL_CUT)),
+          "confirmed if temporal/host-kill re-generated nothing and wasted $0.", _on_cell("temporal", "host-kill", _no_regeneration), _seed_profile_only(TEMPORAL_CUT)),
     Claim("power-cut-temporal-30s", "A power cut costs Temporal 30 seconds, its restart time.", V_CUT, "Perte: 30 secondes (temps redémarrage)",
           "confirmed if temporal/host-kill's in-flight requests resumed within 35 s of the cut (a 30 s outage and 5 s to restart).",
-          _on_cell("temporal", "host-kill", _resumed_within(35.0, "fault")), _never(TEMPORAL_CUT)),
+          _on_cell("temporal", "host-kill", _resumed_within(35.0, "fault")), _seed_profile_only(TEMPORAL_CUT)),
     Claim("power-cut-temporal-continuous-progress", "After a power cut the Temporal page shows the progress continue where it was.", V_CUT, "User voit progression continue",
           "confirmed if temporal/host-kill kept zero loss, showed no chunk twice and no poll failed; mixed if polls failed during the outage only.",
           _on_cell("temporal", "host-kill", _progress_continues)),

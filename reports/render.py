@@ -269,7 +269,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         HITS_TEXT,
         "",
-        _md_table(*hit_rows(matrix)),
+        md_table(*hit_rows(matrix)),
         "",
         "## What users lived through",
         "",
