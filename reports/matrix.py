@@ -20,7 +20,19 @@ from typing import Any
 from llmchaos.checker import CANARY, RequestResult, expectation, request_results
 from llmchaos.errors import BadInputError
 from llmchaos.history import Event, read_history
-from llmchaos.metrics import Expectations, cell_metrics, cost, experience, faults_of, final_state, hit_points, hits_summary, latency, recovery_times, verdict
+from llmchaos.metrics import (
+    Expectations,
+    cell_metrics,
+    cost,
+    experience,
+    faults_of,
+    final_state,
+    hit_points,
+    hits_summary,
+    latency,
+    recovery_times,
+    verdict,
+)
 
 RECOVERY_KEYS = ("health", "first_ok", "inflight_resume", "inflight_complete")
 

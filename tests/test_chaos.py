@@ -18,8 +18,8 @@ import pytest
 from chaos.faults import Fault, not_applicable, restart_policy
 from chaos.orchestrator import Orchestrator, Plan
 from chaos.scenario import load_scenario
-from llmchaos.errors import BadInputError
 from llmchaos.checker import expectation, request_results
+from llmchaos.errors import BadInputError
 from llmchaos.history import read_history
 from llmchaos.metrics import cell_metrics
 from stacks.spec import load_stack
@@ -246,3 +246,12 @@ def test_triggers_on_chunks_and_on_the_end_of_the_generation(trigger, wanted):
 def test_a_trigger_is_exactly_one_valid_kind(trigger):
     with pytest.raises(ValueError):
         Fault(action="kill", target="worker", trigger=trigger)
+
+
+def test_each_cell_has_a_docker_project_of_its_own():
+    """Cells run at once must not share containers, networks or volumes; names Docker accepts."""
+    from chaos.orchestrator import Cell, docker_project
+
+    names = {docker_project(Cell(stack, scenario, rep, Path("x"))) for stack in ("mvp", "temporal") for scenario in ("backend-kill", "worker-stop-chunk-47") for rep in (0, 1)}
+    assert len(names) == 8 and "llmchaos-temporal-worker-stop-chunk-47-1" in names
+    assert docker_project(Cell("mvp", "My Scenario.v2", 0, Path("x"))) == "llmchaos-mvp-my-scenario-v2-0"

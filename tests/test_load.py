@@ -12,10 +12,12 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import RUNTIMES, wait_until
 
 from chaos.orchestrator import Orchestrator, Plan
 from llmchaos.checker import expectation, request_results
@@ -26,8 +28,6 @@ from llmchaos.ports import free_port
 from llmchaos.runtime.procfs import descendants, process_state
 from loadtests.config import LoadConfig
 from loadtests.runner import run_load
-
-from conftest import RUNTIMES, wait_until
 
 
 def cell_files(out: Path, stack: str, scenario: str) -> Path:
@@ -116,21 +116,17 @@ faults:
 """
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
-def test_sigint_mid_fault_leaves_nothing_and_a_rerun_finishes_only_the_missing_cell(traversable_tmp, runtime):
-    (traversable_tmp / "small.yaml").write_text(SMALL)
-    (traversable_tmp / "slow-pause.yaml").write_text(SLOW_PAUSE)
-    scenarios = f"{traversable_tmp / 'small.yaml'},{traversable_tmp / 'slow-pause.yaml'}"
-    out = traversable_tmp / "run"
-    command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", scenarios, "--runtime", runtime, "--out", str(out)]
+def _interrupt(command: list[str], runtime: str, ready: Callable[[], bool], what: str, before: Callable[[list[int]], None] | None = None) -> None:
+    """Start ``llmchaos run``, wait until ``ready``, press Ctrl-C: it exits 130 and leaves no
+    process and no container behind (``before`` looks at its processes just before)."""
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    history = cell_files(out, "mvp", "slow-pause") / "history.jsonl"
     try:
-        wait_until(lambda: history.exists() and b'"process":"probe"' in history.read_bytes(), timeout=180, what="the fault to be under way")
+        wait_until(ready, timeout=180, what=what)
         below = descendants(run.pid)
-        assert any(b"locust" in Path(f"/proc/{p}/cmdline").read_bytes() for p in below if Path(f"/proc/{p}").exists())
+        if before is not None:
+            before(below)
         run.send_signal(signal.SIGINT)
-        assert run.wait(timeout=120) == 130, run.stdout.read()
+        assert run.wait(timeout=150) == 130, run.stdout.read()
     finally:
         if run.poll() is None:
             run.kill()
@@ -140,6 +136,21 @@ def test_sigint_mid_fault_leaves_nothing_and_a_rerun_finishes_only_the_missing_c
         import docker
 
         assert docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"}) == []
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_sigint_mid_fault_leaves_nothing_and_a_rerun_finishes_only_the_missing_cell(traversable_tmp, runtime):
+    (traversable_tmp / "small.yaml").write_text(SMALL)
+    (traversable_tmp / "slow-pause.yaml").write_text(SLOW_PAUSE)
+    scenarios = f"{traversable_tmp / 'small.yaml'},{traversable_tmp / 'slow-pause.yaml'}"
+    out = traversable_tmp / "run"
+    command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", scenarios, "--runtime", runtime, "--out", str(out)]
+    history = cell_files(out, "mvp", "slow-pause") / "history.jsonl"
+
+    def locust_runs(below: list[int]) -> None:
+        assert any(b"locust" in Path(f"/proc/{p}/cmdline").read_bytes() for p in below if Path(f"/proc/{p}").exists())
+
+    _interrupt(command, runtime, lambda: history.exists() and b'"process":"probe"' in history.read_bytes(), "the fault to be under way", locust_runs)
     first = (cell_files(out, "mvp", "small") / "cell.json").read_text()
     assert json.loads(first)["status"] == "complete"
     assert json.loads((cell_files(out, "mvp", "slow-pause") / "cell.json").read_text())["status"] == "interrupted"
@@ -171,22 +182,8 @@ def test_sigint_stops_every_cell_of_a_parallel_run_and_leaves_nothing(traversabl
     out = traversable_tmp / "run"
     scenarios = ",".join(str(traversable_tmp / f"{name}.yaml") for name in names)
     command = [sys.executable, "-m", "llmchaos", "run", "--stack", "mvp", "--scenario", scenarios, "--runtime", runtime, "--parallel", "2", "--out", str(out)]
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     histories = [cell_files(out, "mvp", name) / "history.jsonl" for name in names]
-    try:
-        wait_until(lambda: all(h.exists() and b'"process":"probe"' in h.read_bytes() for h in histories), timeout=180, what="both faults to be under way at once")
-        below = descendants(run.pid)
-        run.send_signal(signal.SIGINT)
-        assert run.wait(timeout=150) == 130, run.stdout.read()
-    finally:
-        if run.poll() is None:
-            run.kill()
-    for pid in below:
-        wait_until(lambda: process_state(pid) in (None, "Z"), timeout=20, what=f"process {pid} to be gone")
-    if runtime == "docker":
-        import docker
-
-        assert docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"}) == []
+    _interrupt(command, runtime, lambda: all(h.exists() and b'"process":"probe"' in h.read_bytes() for h in histories), "both faults to be under way at once")
     for name in names:
         settings = json.loads((cell_files(out, "mvp", name) / "cell.json").read_text())
         assert settings["status"] == "interrupted", (name, settings["status"])

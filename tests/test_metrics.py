@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llmchaos.checker import expectation
+from llmchaos.checker import expectation, request_results
 from llmchaos.history import Event
-from llmchaos.checker import request_results
 from llmchaos.metrics import HOWS, Expectations, cell_metrics, faults_of, hit_points, percentile
 from stacks.llm.text import text_sha256
 

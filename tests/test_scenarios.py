@@ -37,7 +37,7 @@ def test_the_seed_profile_has_the_seeds_shape_on_every_scenario():
         assert all(90 <= len(split_into_chunks(a)) <= 110 for a in answers), name
         generation_s = (p.ttft_ms + p.itl_ms * (p.output_tokens - 1)) / 1000
         assert 290 <= generation_s <= 310, (name, generation_s)
-        saving_s = 110 * float(env["TEMPORAL_CHUNK_INTERVAL_S"])
+        saving_s = 110 * (float(env["TEMPORAL_CHUNK_INTERVAL_S"]) + 0.5)  # measured: ~0.45 s a chunk beyond the timer
         assert generation_s < float(env["TEMPORAL_GENERATE_TIMEOUT_S"]) and generation_s + saving_s + 30 + 30 < 600, name
         assert all(f.downtime_s == 30 for f in seed.faults if f.recovery == "restart"), name
 
