@@ -164,8 +164,10 @@ def test_a_long_poll_stops_when_its_client_leaves(provider):
 @pytest.mark.parametrize(
     "body",
     [b'{"ttft_ms": NaN}', b'{"itl_ms": Infinity}', b'{"faults": [{"action": "cut", "probability": NaN}]}',
-     b'{"faults": [{"action": "hang", "seconds": 1e300}]}', b'{"faults": [{"action": "cut", "model": "\\ud800"}]}'],
-    ids=["ttft NaN", "itl Infinity", "probability NaN", "hang 1e300 s", "model surrogate"],
+     b'{"faults": [{"action": "hang", "seconds": 1e300}]}', b'{"faults": [{"action": "cut", "model": "\\ud800"}]}',
+     b'{"ttft_ms": false}', b'{"output_tokens": 60.5}', b'{"faults": [{"action": "error", "status": true}]}'],
+    ids=["ttft NaN", "itl Infinity", "probability NaN", "hang 1e300 s", "model surrogate", "ttft a boolean", "tokens a fraction",
+         "status a boolean"],
 )  # fmt: skip
 def test_settings_that_could_not_be_shown_again_are_refused(provider, body):
     response = provider.admin("POST", "/admin/config", content=body, headers=JSON)

@@ -39,9 +39,10 @@ class FaultRule(BaseModel):
     matched since it was installed (a schedule); otherwise each matching call is hit with
     ``probability`` (1 if unset), drawn from a generator seeded by the provider's seed.
     ``flavour`` and ``model`` narrow the calls a rule matches; ``max_fires`` caps it.
+    Strict types, as ``ProviderConfig``.
     """
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     action: Literal["error", "cut", "hang"]
     status: int | None = None
@@ -79,9 +80,12 @@ class FaultRule(BaseModel):
 
 
 class ProviderConfig(BaseModel):
-    """Everything that shapes the fake provider's answers, except the text itself."""
+    """Everything that shapes the fake provider's answers, except the text itself.
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    Strict types: ``{"ttft_ms": false}`` is a 422, not a 0 ms delay (pydantic's lax mode
+    would turn a boolean into a number; found by the fuzzer)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     ttft_ms: float = Field(200.0, ge=0, le=MAX_DELAY_MS, description="time to first token")
     itl_ms: float = Field(20.0, ge=0, le=MAX_DELAY_MS, description="inter-token latency")
