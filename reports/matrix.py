@@ -178,11 +178,11 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
         duplicate_chunks=sum(x.duplicate_chunks for x in accepted),
         **final_state(accepted),
     )
-    per_rep = [[recovery_times(f, r.results, r.canaries) for f in faults_of(r.events)] for r in done]
-    first = [times[0] for times in per_rep if times]
+    firsts = [(r, faults[0]) for r in done if (faults := faults_of(r.events))]  # each repetition's first fault
+    first = [recovery_times(f, r.results, r.canaries) for r, f in firsts]
     cell["recovery_s"] = {k: _median([t[k] for t in first]) for k in RECOVERY_KEYS} if first else None
     # where the first fault hit the pages in flight, pooled over the repetitions
-    hits = [p for r in done for f in faults_of(r.events)[:1] for p in hit_points(f, r.results)]
+    hits = [p for r, f in firsts for p in hit_points(f, r.results)]
     cell["hit_points"] = hits_summary(hits) if first else None
     if first and done[0].settings.get("faults"):
         cell["fault"] = done[0].settings["faults"][0].get("description")
