@@ -118,15 +118,34 @@ faults:
 
 def _interrupt(command: list[str], runtime: str, ready: Callable[[], bool], what: str, before: Callable[[list[int]], None] | None = None) -> None:
     """Start ``llmchaos run``, wait until ``ready``, press Ctrl-C: it exits 130 and leaves no
-    process and no container behind (``before`` looks at its processes just before)."""
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process and no container behind (``before`` looks at its processes just before).
+
+    The run writes to a file, not a pipe nobody reads (a full pipe would block it), and a run
+    that ends before ``ready`` fails the test at once with what it printed."""
+    log_path = Path(command[command.index("--out") + 1]).with_suffix(".log")
+    with log_path.open("w") as log:
+        run = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+    def printed() -> str:
+        return log_path.read_text()[-4000:]
+
+    def ready_or_ended() -> bool:
+        if ready():
+            return True
+        if run.poll() is not None:
+            pytest.fail(f"the run ended (exit {run.returncode}) before {what}:\n{printed()}")
+        return False
+
     try:
-        wait_until(ready, timeout=180, what=what)
+        wait_until(ready_or_ended, timeout=240, what=what)
         below = descendants(run.pid)
         if before is not None:
             before(below)
         run.send_signal(signal.SIGINT)
-        assert run.wait(timeout=150) == 130, run.stdout.read()
+        assert run.wait(timeout=150) == 130, printed()
+    except BaseException:
+        print(printed())  # shown by pytest beside the failure
+        raise
     finally:
         if run.poll() is None:
             run.kill()
@@ -138,6 +157,7 @@ def _interrupt(command: list[str], runtime: str, ready: Callable[[], bool], what
         assert docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"}) == []
 
 
+@pytest.mark.timeout(600)  # three cells and an interruption, each with its own generous wait
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_sigint_mid_fault_leaves_nothing_and_a_rerun_finishes_only_the_missing_cell(traversable_tmp, runtime):
     (traversable_tmp / "small.yaml").write_text(SMALL)
@@ -172,6 +192,7 @@ def test_the_checker_agrees_with_the_ledger_on_what_was_asked(traversable_tmp):
         assert by_task[result.tasks[-1]]["text_sha256"] == text_sha256(result.expected), "the provider planned exactly the expected answer"
 
 
+@pytest.mark.timeout(480)
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_sigint_stops_every_cell_of_a_parallel_run_and_leaves_nothing(traversable_tmp, runtime):
     """Cells run at once in threads; Ctrl-C reaches the main thread only, which must stop
