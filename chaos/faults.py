@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stacks.compose import ComposeFile, load_compose
-from stacks.spec import STACKS_DIR, known_stacks
+from stacks import spec
 
 ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")  # what each does: ``chaos.kinds.KINDS``
 
@@ -45,8 +45,12 @@ class Trigger(BaseModel):
     - ``chunk: n``: the same, counted in chunks: the median page in flight shows ``n``
       chunks (the seeds' "worker crash at chunk 47");
     - ``after_generation: true``: at least ``min_inflight`` requests are in flight whose LLM
-      call has ended (in the provider's ledger) and none of the requests in flight has a
-      call still running: "right after the generation", before the answer is delivered;
+      call has ended (in the provider's ledger) and whose page shows a first chunk, and
+      none of the requests in flight has a call still running: "right after the
+      generation", before the answer is delivered. The first chunk is the stack's word
+      that it kept what it generated: the provider's end of the call comes before Temporal
+      has checkpointed the activity's result (a kill in between was seen to re-generate:
+      a race, not the seeds' scenario);
     - ``after_s``: seconds after the load started.
 
     ``timeout_s``: if the trigger is not reached by then (counted from the load's start),
@@ -82,7 +86,7 @@ class Trigger(BaseModel):
         if self.chunk is not None:
             return f"median request in flight shown {self.chunk} chunks {least}"
         if self.after_generation:
-            return f"the LLM calls of the requests in flight have ended {least}"
+            return f"the LLM calls of the requests in flight have ended and their pages show a first chunk {least}"
         return f"{self.after_s:g}s after the load started"
 
 
@@ -162,8 +166,11 @@ def stack_targets() -> dict[str, list[str]]:
     stack's roles and services become valid targets by existing.
     """
     targets: dict[str, set[str]] = {}
-    for name in known_stacks():
-        for svc in load_compose(STACKS_DIR / name / "compose.yaml").services.values():
+    for name in spec.known_stacks():
+        compose = spec.STACKS_DIR / name / "compose.yaml"
+        if not compose.is_file():
+            continue  # an incomplete stack folder: refused by load_stack if it is asked for
+        for svc in load_compose(compose).services.values():
             targets.setdefault(svc.name, set()).add(name)
             targets.setdefault(svc.role, set()).add(name)
     return {target: sorted(stacks) for target, stacks in sorted(targets.items())}

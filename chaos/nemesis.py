@@ -203,7 +203,8 @@ class Nemesis:
         rows, self._ledger_next = self.provider.ledger_rows(self._ledger_next)
         self._generated.update(row["task_id"] for row in rows if row.get("outcome") == "completed" and row.get("task_id"))
         running = {c.get("task_id") for c in calls}
-        if any(r.tasks[-1] in running for r in pages) or sum(r.tasks[-1] in self._generated for r in pages) < trigger.min_inflight:
+        kept = sum(r.tasks[-1] in self._generated and _chunks(r) >= 1 for r in pages)  # generated, and a first chunk shown
+        if any(r.tasks[-1] in running for r in pages) or kept < trigger.min_inflight:
             return None
         return self._observed(trigger, calls, pages)
 

@@ -137,6 +137,8 @@ class Orchestrator:
             if scenario.name in self.scenarios:
                 raise BadInputError(f"two scenarios are named {scenario.name!r}; names must differ (they name the cell folders)")
             self.scenarios[scenario.name] = scenario
+            for stack in plan.stacks:
+                scenario.for_stack(stack, plan.profile)  # a stack's own profile changes are checked now too
         self.cells = [
             Cell(stack, name, rep, plan.out / stack / name / str(rep))
             for stack in plan.stacks
@@ -221,7 +223,7 @@ class Orchestrator:
 
     def run_cell(self, cell: Cell, progress: Progress) -> None:
         plan = self.plan
-        scenario: Scenario = self.scenarios[cell.scenario].for_stack(cell.stack)
+        scenario: Scenario = self.scenarios[cell.scenario].for_stack(cell.stack, plan.profile)
         # every repetition replays the same seeded workload (prompts, models, the provider's
         # text): their spread is the stack's and the machine's, not the workload's (--seed changes it)
         seed = derive_seed("cell", plan.seed, scenario.seed) % (2**31)

@@ -5,7 +5,8 @@ that are not about a particular run), how the fake provider behaves (``provider`
 which variables to give the deployed stack (``environment``: e.g. Temporal's timeouts),
 what breaks and when (``faults``: see ``chaos/faults.py``), how the canary measures
 availability from each fault on (``canary``: see ``chaos/canary.py``), what differs for one stack
-(``stack_overrides.<stack>``), and per profile what changes (``profiles.ci``:
+(``stack_overrides.<stack>``; a stack's own changes per profile are in its
+``stacks/<stack>/stack.yaml``, applied before), and per profile what changes (``profiles.ci``:
 seconds-long generations, the whole matrix in minutes; ``profiles.seed``: the seeds' 100
 chunks over 5 minutes). A profile changes a list of mappings item by item when it has as
 many items (``faults: [{downtime_s: 30}]`` changes the first fault's downtime only).
@@ -26,6 +27,8 @@ from llmchaos.errors import BadInputError
 from loadtests.config import LoadShape as Load
 
 from .canary import CanarySettings
+from stacks.spec import load_manifest
+
 from .faults import Fault, stack_targets, unknown_targets
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -66,15 +69,27 @@ class Scenario(BaseModel):
     canary: CanarySettings = Field(default_factory=CanarySettings)
     stack_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    def for_stack(self, stack: str) -> "Scenario":
-        """This scenario as one stack runs it (``stack_overrides.<stack>`` applied)."""
-        changes = self.stack_overrides.get(stack)
-        if not changes:
-            return self
-        try:
-            return Scenario.model_validate(_merge(self.model_dump(), changes))
-        except ValidationError as exc:
-            raise BadInputError(f"scenario {self.name}: stack_overrides.{stack}: {_describe(exc)}") from None
+    def for_stack(self, stack: str, profile: str) -> "Scenario":
+        """This scenario as one stack runs it: the stack's own changes for the profile
+        (``profiles.<profile>`` of ``stacks/<stack>/stack.yaml``), then the scenario's
+        ``stack_overrides.<stack>``; an F5 left to the front end (``f5: {mode: frontend}``)
+        becomes what the stack's front end does (its ``f5``)."""
+        manifest = load_manifest(stack)
+        if unknown := sorted(set(manifest.profiles) - set(PROFILES)):
+            raise BadInputError(f"stacks/{stack}/stack.yaml: profiles: unknown profile(s) {', '.join(unknown)}; known profiles: {', '.join(PROFILES)}")
+        scenario = self
+        changes = ((f"stacks/{stack}/stack.yaml: profiles.{profile}", manifest.profiles.get(profile)),
+                   (f"scenario {self.name}: stack_overrides.{stack}", self.stack_overrides.get(stack)))  # fmt: skip
+        for where, change in changes:
+            if change:
+                try:
+                    scenario = Scenario.model_validate(_merge(scenario.model_dump(), change))
+                except ValidationError as exc:
+                    raise BadInputError(f"{where}: {_describe(exc)}") from None
+        if scenario.load.f5.mode == "frontend":
+            f5 = scenario.load.f5.model_copy(update={"mode": manifest.f5})
+            scenario = scenario.model_copy(update={"load": scenario.load.model_copy(update={"f5": f5})})
+        return scenario
 
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -128,11 +143,11 @@ def load_scenario(name_or_path: str, profile: str = "ci") -> Scenario:
         scenario = Scenario.model_validate(_merge(raw, profiles.get(profile) or {}))
     except ValidationError as exc:
         raise BadInputError(f"{path} (profile {profile}): {_describe(exc)}") from None
-    _check_targets(scenario, f"{path} (profile {profile})")
+    _check_targets(scenario, profile, f"{path} (profile {profile})")
     return scenario
 
 
-def _check_targets(scenario: Scenario, where: str) -> None:
+def _check_targets(scenario: Scenario, profile: str, where: str) -> None:
     """Refuse what names nothing: a fault target no stack defines, an override for no stack."""
     targets = stack_targets()
     stacks = sorted({stack for names in targets.values() for stack in names})
@@ -144,7 +159,7 @@ def _check_targets(scenario: Scenario, where: str) -> None:
         if problems:
             break
         try:
-            overridden = scenario.for_stack(stack)
+            overridden = scenario.for_stack(stack, profile)
         except BadInputError as exc:
             raise BadInputError(f"{where}: {exc}") from None
         problems = [(f"stack_overrides.{stack}.{field}", message) for field, message in unknown_targets(overridden.faults, targets)]

@@ -246,7 +246,7 @@ def _names(value: str, known: list[str], what: str) -> list[str]:
 
 
 @main.command("run")
-@click.option("--stack", "stacks", default="mvp,redis,temporal", show_default=True, help="Comma-separated stacks, or all.")
+@click.option("--stack", "stacks", default="all", show_default=True, help="Comma-separated stacks, or all (every folder of stacks/).")
 @click.option("--scenario", "scenarios", default="baseline", show_default=True, help="Comma-separated scenarios (names or .yaml paths), or all.")
 @click.option("--profile", type=click.Choice(["ci", "seed"]), default="ci", show_default=True)
 @click.option("--runtime", "runtime_name", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)

@@ -2,7 +2,8 @@
 
 Two API shapes come from the seeds: the chat API of the MVP and Redis stacks
 (``/api/chat/...``, a ``task_id``) and the workflow API of the Temporal stack
-(``/api/workflows/...``, a ``workflow_id``). An adapter builds the requests and reads the
+(``/api/workflows/...``, a ``workflow_id``); a stack names its shape, or gives its own
+paths, in its ``stack.yaml`` (``api``). An adapter builds the requests and reads the
 answers of one shape; Locust users and the tests' ``APIClient`` share them, so both poll
 exactly the same way: submit, then ``chunks?from_id=N`` until a terminal status.
 """
@@ -54,14 +55,17 @@ WORKFLOW_API = StackAPI(
     "workflows", "/api/workflows/start", "/api/workflows/{id}/chunks", "/api/workflows/{id}/status", "workflow_id", frozenset({"completed", "failed", "cancelled"})
 )
 
-ADAPTERS: dict[str, StackAPI] = {"mvp": CHAT_API, "redis": CHAT_API, "temporal": WORKFLOW_API}
+SHAPES: dict[str, StackAPI] = {"chat": CHAT_API, "workflows": WORKFLOW_API}
 
 
 def adapter_for(stack: str) -> StackAPI:
-    try:
-        return ADAPTERS[stack]
-    except KeyError:
-        raise KeyError(f"no load adapter for stack {stack!r}; known: {', '.join(ADAPTERS)}") from None
+    """The API shape ``stacks/<stack>/stack.yaml`` names, or the one it spells out."""
+    from stacks.spec import load_manifest
+
+    api = load_manifest(stack).api
+    if isinstance(api, str):
+        return SHAPES[api]
+    return StackAPI(stack, api.submit, api.chunks, api.status, api.id_key, frozenset(api.terminal))
 
 
 class APIClient:

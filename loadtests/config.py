@@ -25,13 +25,14 @@ class F5(BaseModel):
     ``reask``: the page lost the task id, the user types the same prompt again (what the
     seeds say an MVP or Redis front end can do). ``reattach``: the task id survived in the
     URL, the page reads the task again from its first chunk (what a Temporal front end does
-    with the workflow id). ``share`` of the requests refresh, once each, when
+    with the workflow id). ``frontend``: whichever of the two the stack's own front end does
+    (``f5`` in its ``stack.yaml``), resolved before the load starts. ``share`` of the requests refresh, once each, when
     ``at_fraction`` of the expected answer's characters have been shown.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["none", "reask", "reattach"] = "none"
+    mode: Literal["none", "reask", "reattach", "frontend"] = "none"
     share: float = Field(1.0, ge=0, le=1)
     at_fraction: float = Field(0.5, gt=0, lt=1)
 

@@ -28,12 +28,19 @@ from llmchaos.metrics import faults_of  # noqa: E402
 
 from .matrix import Run  # noqa: E402
 
-COLOURS = {"mvp": "#d95f02", "redis": "#7570b3", "temporal": "#1b9e77"}
 BIN_S = 0.25
 
 
 def _colour(stack: str) -> str:
-    return COLOURS.get(stack, "#666666")
+    """The stack's colour from its ``stack.yaml``; grey for a stack this checkout does not
+    have (a run made elsewhere)."""
+    from llmchaos.errors import BadInputError
+    from stacks.spec import load_manifest
+
+    try:
+        return load_manifest(stack).colour
+    except BadInputError:
+        return "#666666"
 
 
 PHASE_COLOURS = {"deploy": "#bdbdbd", "warm-up": "#d9d9d9", "load": "#ffffff", "recovery": "#fdd0a2", "drain": "#c6dbef",

@@ -143,6 +143,14 @@ class ComposeFile:
             visit(name)
         return order
 
+    def start_levels(self) -> list[list[str]]:
+        """``start_order`` in waves: each service in the first wave after all its
+        dependencies, so a wave's services can start (and boot) at once."""
+        level: dict[str, int] = {}
+        for name in self.start_order():
+            level[name] = 1 + max((level[dep] for dep in self.services[name].depends_on), default=-1)
+        return [[name for name in level if level[name] == i] for i in range(max(level.values(), default=-1) + 1)]
+
 
 def _fail(path: Path, where: str, message: str) -> ComposeFileError:
     return ComposeFileError(f"{path}: {where}: {message}")

@@ -220,23 +220,23 @@ def test_the_seeds_worker_crashes_fire_at_chunk_n_and_right_after_the_generation
     assert all(r["chunks_shown"] == len(range(0, r["shown_chars"], 50)) for r in seen["requests"]), "chunks of 50 characters"
     [killed] = cell(out, "temporal", "worker-kill-after-generation")["faults"]
     seen = killed["observed"]
-    # fired once the calls of the requests in flight had ended, before any of their chunks was shown
+    # fired once the calls of the requests in flight had ended and their first chunk was saved and shown
     assert seen["trigger"] == {"after_generation": True, "min_inflight": 3, "timeout_s": 120.0}
     assert not {c["task_id"] for c in seen["calls"]} & {r["task_id"] for r in seen["requests"]}
-    assert seen["median_chunks_shown"] == 0 and seen["inflight"] >= 3
+    assert sum(r["chunks_shown"] >= 1 for r in seen["requests"]) >= 3 and seen["inflight"] >= 3
     events = read_history(out / "temporal" / "worker-kill-after-generation" / "0" / "history.jsonl")
     settings = cell(out, "temporal", "worker-kill-after-generation")
     ledger = [json.loads(x) for x in (out / "temporal" / "worker-kill-after-generation" / "0" / "ledger.jsonl").read_text().splitlines()]
     m = cell_metrics(events, ledger, expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"]))
     [hits] = m["hit_points"]
-    # between the trigger and the confirmed death, a page may have been served the first chunk or two
-    assert hits["inflight"] >= 3 and hits["chunks_shown"]["max"] <= 2 and hits["continued"] == hits["inflight"], hits
+    # between the trigger and the confirmed death, a page may have been served a chunk or two more
+    assert hits["inflight"] >= 3 and hits["chunks_shown"]["max"] <= 4 and hits["continued"] == hits["inflight"], hits
     assert m["regenerations"] == 0, "the LLM call's result is in the workflow history: the replay does not call again"
 
 
 @pytest.mark.parametrize("trigger,wanted", [
     ({"chunk": 47, "min_inflight": 3}, "median request in flight shown 47 chunks (at least 3 in flight)"),
-    ({"after_generation": True}, "the LLM calls of the requests in flight have ended (at least 1 in flight)"),
+    ({"after_generation": True}, "the LLM calls of the requests in flight have ended and their pages show a first chunk (at least 1 in flight)"),
 ])  # fmt: skip
 def test_triggers_on_chunks_and_on_the_end_of_the_generation(trigger, wanted):
     assert Fault(action="kill", target="worker", trigger=trigger).trigger.describe() == wanted

