@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import shutil
 import subprocess
 import sys
@@ -209,3 +211,31 @@ def deploy(runtime_kind: str, traversable_tmp: Path, monkeypatch: pytest.MonkeyP
     yield _deploy
     for runtime in deployed:
         runtime.down()
+
+
+@pytest.fixture(scope="module", params=RUNTIMES)
+def module_runtime_kind(request: pytest.FixtureRequest) -> str:
+    """The runtime, for fixtures that keep a stack up across a module's tests (pytest then
+    runs those tests grouped by runtime, one deployment alive at a time)."""
+    return request.param
+
+
+@contextlib.contextmanager
+def deployed(stack_name: str, runtime_kind: str) -> Iterator[Any]:
+    """A stack up with ``FAST_LLM`` settings until the block ends, for tests that only ask
+    and read (they share it: each uses its own prompts and task ids)."""
+    from llmchaos.ports import free_port_plan
+    from llmchaos.runtime import make_runtime
+    from stacks.spec import load_stack
+
+    stack = load_stack(stack_name)
+    workdir = Path(tempfile.mkdtemp(prefix="llmchaos-test-"))
+    workdir.chmod(0o755)
+    extra = {"workdir": workdir / stack_name} if runtime_kind == "local" else {"project": f"llmchaos-test-{uuid.uuid4().hex[:8]}"}
+    runtime = make_runtime(runtime_kind, stack, ports=free_port_plan(stack.default_ports()), env=dict(FAST_LLM), **extra)
+    try:
+        runtime.up()
+        yield runtime
+    finally:
+        runtime.down()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -13,7 +13,7 @@ from stacks.llm import expected_text
 
 from stacks.spec import known_stacks
 
-from conftest import FAST_LLM
+from conftest import FAST_LLM, deployed
 from stack_api import client_for, ledger, read_all
 
 STACKS = known_stacks()
@@ -21,9 +21,16 @@ STACKS = known_stacks()
 STATUSES = {"started", "running", "validating", "generating", "saving", "completed"}
 
 
-@pytest.fixture(params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack_name(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+@pytest.fixture(scope="module")
+def stack(stack_name: str, module_runtime_kind: str):
+    """One deployment per stack and runtime for the whole module: these tests only ask and read."""
+    with deployed(stack_name, module_runtime_kind) as runtime:
+        yield runtime
 
 
 def chunked_as_a_stack_may(chunks: list[dict], text: str) -> bool:
@@ -34,8 +41,7 @@ def chunked_as_a_stack_may(chunks: list[dict], text: str) -> bool:
 
 
 @pytest.mark.parametrize("provider,model", [("openai", "gpt-4o"), ("anthropic", "claude-3.5-sonnet")])
-def test_a_task_streams_to_completion_with_the_exact_answer(deploy, stack_name, provider, model):
-    stack = deploy(stack_name)
+def test_a_task_streams_to_completion_with_the_exact_answer(stack, stack_name, provider, model):
     client = client_for(stack)
     prompt = f"Explain crash recovery ({provider})"
     task_id, accepted = client.submit(prompt, provider, model)
@@ -50,8 +56,7 @@ def test_a_task_streams_to_completion_with_the_exact_answer(deploy, stack_name, 
     assert [(r["stack"], r["outcome"]) for r in ledger(stack, task_id)] == [(stack_name, "completed")]
 
 
-def test_reading_from_an_offset_returns_only_later_chunks(deploy, stack_name):
-    stack = deploy(stack_name)
+def test_reading_from_an_offset_returns_only_later_chunks(stack):
     client = client_for(stack)
     task_id, _ = client.submit("offsets")
     chunks, _ = read_all(stack, task_id)
@@ -59,8 +64,7 @@ def test_reading_from_an_offset_returns_only_later_chunks(deploy, stack_name):
     assert client.page(task_id, from_id=half).chunks == chunks[half:]
 
 
-def test_unknown_tasks_and_bad_bodies_are_refused(deploy, stack_name):
-    stack = deploy(stack_name)
+def test_unknown_tasks_and_bad_bodies_are_refused(stack, stack_name):
     api = client_for(stack).api
     base = stack.url("backend")
     assert httpx.get(base + api.status_path("no-such-task"), timeout=30).status_code == 404

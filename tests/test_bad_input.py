@@ -13,17 +13,26 @@ import time
 
 import httpx
 import pytest
-from conftest import wait_until
+from stacks.spec import known_stacks
+
+from conftest import deployed, wait_until
 from stack_api import client_for, ledger
 
-STACKS = ["mvp", "redis", "temporal"]
+STACKS = known_stacks()  # every folder of stacks/
 TIMEOUT = 30  # seconds: any answer, even on a loaded machine; a hang fails
 JSON = {"content-type": "application/json"}
 
 
-@pytest.fixture(params=STACKS)
+@pytest.fixture(scope="module", params=STACKS)
 def stack_name(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+@pytest.fixture(scope="module")
+def stack(stack_name: str, module_runtime_kind: str):
+    """One deployment per stack and runtime for the module's tests that only ask and read."""
+    with deployed(stack_name, module_runtime_kind) as runtime:
+        yield runtime
 
 
 def detail_text(response: httpx.Response) -> str:
@@ -31,8 +40,7 @@ def detail_text(response: httpx.Response) -> str:
     return json.dumps(response.json(), ensure_ascii=False)
 
 
-def test_bad_input_to_a_backend_is_a_4xx_that_renders(deploy, stack_name, subtests):
-    stack = deploy(stack_name)
+def test_bad_input_to_a_backend_is_a_4xx_that_renders(stack, subtests):
     base, api = stack.url("backend"), client_for(stack).api
     submit = base + api.submit_path()
     task_id, _ = client_for(stack).submit("a task to read")
@@ -73,10 +81,9 @@ def test_bad_input_to_a_backend_is_a_4xx_that_renders(deploy, stack_name, subtes
         assert health["service"] == "backend" and health["status"] == "healthy"
 
 
-def test_an_unknown_model_fails_the_task_after_one_provider_call(deploy, stack_name):
+def test_an_unknown_model_fails_the_task_after_one_provider_call(stack):
     """The provider's 404 cannot change on a retry: one call, then the task says failed
     (Temporal used to retry it 5 times over 15 s or more)."""
-    stack = deploy(stack_name)
     client = client_for(stack)
     task_id, _ = client.submit("which model?", "openai", "no-such-model")
     started = time.monotonic()

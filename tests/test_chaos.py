@@ -208,6 +208,7 @@ def test_users_that_retry_a_refused_submit_are_served_once_the_backend_is_back(t
     assert all(r.outcome == "correct" and r.accepted_t > r.submitted_t for r in retried)
 
 
+@pytest.mark.timeout(400)  # a stack that does not come back fails its cell after 120 s, with the service's log: let it say so
 def test_the_seeds_worker_crashes_fire_at_chunk_n_and_right_after_the_generation(traversable_tmp):
     """The seeds' key scenario (a worker stopped at a chunk while the answer is saved) and
     the crash right after the LLM call, run in parallel cells on the local runtime."""

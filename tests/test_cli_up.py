@@ -116,7 +116,7 @@ def _stack_needing(tmp_path: Path, binary: Binary) -> Stack:
     def local_processes(ctx):
         return {"llm": LocalProcess([binary, "--port", str(ctx.port("llm"))]), "backend": LocalProcess(["true"])}
 
-    return Stack("needs-a-server", tmp_path, local_processes)
+    return Stack("needs-a-server", tmp_path, local_processes, MVP.manifest)
 
 
 def test_a_missing_server_binary_is_reported_before_anything_starts(tmp_path, monkeypatch):
@@ -137,7 +137,7 @@ def test_a_missing_image_says_to_run_make_images(tmp_path, monkeypatch):
     compose = MVP.compose_path.read_text()
     backend = compose.index("  backend:")
     (tmp_path / "compose.yaml").write_text(compose[:backend] + compose[backend:].replace("llmchaos/app:latest", "llmchaos/never-built:latest", 1))
-    stack = Stack("mvp", tmp_path, MVP.local_processes)
+    stack = Stack("mvp", tmp_path, MVP.local_processes, MVP.manifest)
     monkeypatch.setattr("stacks.spec.load_stack", lambda name: stack)
     result = CliRunner().invoke(main, ["up", "mvp", "--runtime", "docker"])
     assert result.exit_code == 2
@@ -165,7 +165,7 @@ def test_a_service_that_dies_at_start_fails_up_at_once_with_its_log(tmp_path):
         return {**MVP.local_processes(ctx), "backend": crashing}
 
     ports = {"LLM_PORT": free_port(), "MVP_BACKEND_PORT": free_port()}
-    runtime = LocalRuntime(Stack("mvp", tmp_path, local_processes), workdir=tmp_path / "run", ports=ports)
+    runtime = LocalRuntime(Stack("mvp", tmp_path, local_processes, MVP.manifest), workdir=tmp_path / "run", ports=ports)
     started = time.monotonic()
     with pytest.raises(UnhealthyError, match="backend exited and will not restart") as caught:
         runtime.up()

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 import schemathesis
+from stacks.spec import known_stacks
+
 from conftest import FakeProvider
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -72,7 +74,7 @@ def fuzz(
     return len(operations)
 
 
-@pytest.mark.parametrize("stack_name", ["mvp", "redis", "temporal"])
+@pytest.mark.parametrize("stack_name", known_stacks())
 def test_fuzzing_a_backend_finds_no_5xx_no_hang_and_no_schema_violation(deploy, stack_name, subtests):
     stack = deploy(stack_name)
     config = {  # /health answers 503 by design while a server it needs is slow or down (documented)

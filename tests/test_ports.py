@@ -32,6 +32,17 @@ def test_a_thousand_port_plans_never_give_two_services_of_one_plan_the_same_port
         assert all(1024 <= port <= 65535 for port in plan.values())
 
 
+def test_ports_are_chosen_below_the_ephemeral_range():
+    """A crashed service's port must not become some outgoing connection's source port
+    before the service restarts (then it could not bind): the kernel hands those out from
+    ip_local_port_range only."""
+    from llmchaos.ports import LOWEST_PORT, _ephemeral_range
+
+    low, _ = _ephemeral_range()
+    ports = free_ports(50)
+    assert all(LOWEST_PORT <= port < low for port in ports), ports
+
+
 def test_ports_handed_out_one_by_one_do_not_repeat_either():
     """Tests and benchmarks that build a plan port by port get distinct ports too."""
     ports = [free_port() for _ in range(200)]
