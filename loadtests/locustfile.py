@@ -43,7 +43,7 @@ def close_history(environment, **kwargs) -> None:
 
 def _quit_when_everyone_is_done(runner) -> None:
     while runner.user_count > 0:
-        gevent.sleep(0.5)
+        gevent.sleep(0.1)
     runner.quit()
 
 

@@ -90,7 +90,7 @@ def run_load(config: LoadConfig, directory: Path, workers: int = 0, tick: Callab
                 raise RuntimeError(f"Locust did not stop within {limit + 60:.0f}s; see {out}")
             if tick:
                 tick(time.monotonic() - started)
-            time.sleep(0.5)
+            time.sleep(0.1)
         for worker in children[1:]:
             try:
                 worker.wait(timeout=30)

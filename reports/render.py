@@ -183,6 +183,50 @@ def spread_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+DESIGNS_TEXT = (
+    "The designs side by side, on the figures an architect weighs (per repetition: the median over repetitions when "
+    "there are several). From the baseline: time to first token and LLM cost. From worker-kill (workers killed "
+    "mid-generation, back by their restart policy): the answers generated again, the money that cost, the polls of "
+    "users' pages that failed while the workers were down, and when the requests in flight resumed. n/a: the stack "
+    "has no worker; –: not measured in this run."
+)
+DESIGN_FIGURES = (  # (scenario, figure, column, digits, unit)
+    ("baseline", "ttft_p50_s", "TTFT p50 (baseline)", 2, " s"),
+    ("baseline", "llm_cost_usd", "LLM cost (baseline)", None, "usd"),
+    ("worker-kill", "regenerations", "re-generations (worker-kill)", 0, ""),
+    ("worker-kill", "wasted_cost_usd", "wasted (worker-kill)", None, "usd"),
+    ("worker-kill", "failed_polls", "failed polls (worker-kill)", 0, ""),
+    ("worker-kill", "recovery_inflight_resume_s", "in flight resumed (worker-kill)", 1, " s"),
+)
+
+
+def design_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per stack of the run: the figures of ``DESIGN_FIGURES``, read from its cells."""
+    cells = {(c["stack"], c["scenario"]): c for c in matrix["cells"]}
+    stacks = list(dict.fromkeys(c["stack"] for c in matrix["cells"]))
+    rows = []
+    for stack in stacks:
+        row = [stack]
+        for scenario, name, _, digits, unit in DESIGN_FIGURES:
+            cell = cells.get((stack, scenario))
+            if cell is not None and cell.get("verdict") == "not applicable":
+                row.append("n/a")
+                continue
+            value = None if cell is None or "tasks_submitted" not in cell else _design_figure(cell, name)
+            row.append(_usd(value) if unit == "usd" else _num(round(value) if digits == 0 and value is not None else value, digits or 2, unit))
+        rows.append(row)
+    return ["stack", *(column for _, _, column, _, _ in DESIGN_FIGURES)], rows
+
+
+def _design_figure(cell: dict[str, Any], name: str) -> float | None:
+    """The per-repetition figure: the spread's median over repetitions, or the one repetition's value."""
+    if "spread" in cell and name in cell["spread"]:
+        return cell["spread"][name].get("median")
+    if name.startswith("recovery_") and name.endswith("_s"):
+        return (cell.get("recovery_s") or {}).get(name[len("recovery_") : -2])
+    return cell.get(name)
+
+
 def md_table(header: list[str], rows: list[list[str]]) -> str:
     esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -270,6 +314,12 @@ def markdown(matrix: dict[str, Any]) -> str:
         HITS_TEXT,
         "",
         md_table(*hit_rows(matrix)),
+        "",
+        "## The designs compared",
+        "",
+        DESIGNS_TEXT,
+        "",
+        md_table(*design_rows(matrix)),
         "",
         "## What users lived through",
         "",
@@ -397,6 +447,9 @@ def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]]) -
 <h2 id="hits">Where the faults hit</h2>
 <p>{html.escape(HITS_TEXT)}</p>
 <div style="overflow-x:auto">{_html_table(*hit_rows(matrix), css="matrix")}</div>
+<h2 id="designs">The designs compared</h2>
+<p>{html.escape(DESIGNS_TEXT)}</p>
+<div style="overflow-x:auto">{_html_table(*design_rows(matrix), css="matrix")}</div>
 <h2 id="experience">What users lived through</h2>
 <p>Per cell, over the users' requests (the canary's are apart): failed polls and submits; time in error, from a failed
 operation to the request's next success or end; waits longer than 2 s between two pieces of news on a page (accepted, a new

@@ -302,3 +302,33 @@ def test_the_gate_fails_a_run_that_stopped_after_one_cell_and_names_a_narrowed_o
     result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
     assert result.exit_code == 0, result.output
     assert "not in this run (not compared): " in result.output and "redis/baseline" in result.output
+
+
+def test_the_designs_table_reads_each_stacks_own_cells_and_says_what_does_not_apply():
+    """Hand-made cells: a stack with repetitions (spread medians), one with a single
+    repetition (its own values), one without a worker, and one whose worker-kill cell was
+    not run."""
+    from reports.render import design_rows
+
+    def measured(stack, scenario, **figures):
+        return {"stack": stack, "scenario": scenario, "verdict": "ok", "tasks_submitted": 20, **figures}
+
+    spread = {"ttft_p50_s": {"median": 4.2}, "llm_cost_usd": {"median": 0.05}}
+    matrix = {"cells": [
+        measured("seedish", "baseline", spread=spread, ttft_p50_s=9.9, llm_cost_usd=0.25),
+        measured("seedish", "worker-kill", spread={"regenerations": {"median": 10}, "wasted_cost_usd": {"median": 0.0072},
+                 "failed_polls": {"median": 17}, "recovery_inflight_resume_s": {"median": 11.9}}),
+        measured("streams", "baseline", ttft_p50_s=0.31, llm_cost_usd=0.053),
+        measured("streams", "worker-kill", regenerations=3, wasted_cost_usd=0.002, failed_polls=0, recovery_s={"inflight_resume": 2.5}),
+        measured("plain", "baseline", ttft_p50_s=0.4, llm_cost_usd=0.053),
+        {"stack": "plain", "scenario": "worker-kill", "verdict": "not applicable"},
+        measured("partial", "baseline", ttft_p50_s=0.5, llm_cost_usd=0.053),
+    ]}  # fmt: skip
+    header, rows = design_rows(matrix)
+    assert header[0] == "stack" and len(header) == 7
+    assert rows == [
+        ["seedish", "4.20 s", "$0.0500", "10", "$0.0072", "17", "11.9 s"],
+        ["streams", "0.31 s", "$0.0530", "3", "$0.0020", "0", "2.5 s"],
+        ["plain", "0.40 s", "$0.0530", "n/a", "n/a", "n/a", "n/a"],
+        ["partial", "0.50 s", "$0.0530", "–", "–", "–", "–"],
+    ]

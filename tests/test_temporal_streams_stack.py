@@ -9,12 +9,11 @@ variables so a retry after a crash comes within seconds.
 from __future__ import annotations
 
 import httpx
+from conftest import wait_until
+from stack_api import ledger, read_all, submit
 
 from stacks.common.chat_api import split_into_chunks
 from stacks.llm import expected_text
-
-from conftest import wait_until
-from stack_api import ledger, read_all, submit
 
 STACK = "temporal_streams"
 # 200 tokens (about 1,100 characters, some 22 chunks) at 30 ms a token: 6 s of streaming

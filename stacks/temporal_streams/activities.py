@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})  # any other 4xx will be refused again
 # one pool per event loop: asyncpg's connections belong to the loop that made them
-_logs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChunkLog]" = weakref.WeakKeyDictionary()
+_logs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChunkLog] = weakref.WeakKeyDictionary()
 
 
 async def chunk_log() -> ChunkLog:

@@ -66,7 +66,7 @@ class ChunkLog:
         self.pool: asyncpg.Pool | None = None
         self.schema_ready = False
 
-    async def open(self) -> "ChunkLog":
+    async def open(self) -> ChunkLog:
         """Create the pool without connecting: a process starts even if PostgreSQL is down."""
         self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=10, timeout=CONNECT_TIMEOUT_S, command_timeout=COMMAND_TIMEOUT_S)
         return self

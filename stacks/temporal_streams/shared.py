@@ -37,7 +37,7 @@ class StreamPolicy:
     execution_timeout_s: float = 600.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "StreamPolicy":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> StreamPolicy:
         def number(name: str, default: float) -> float:
             return float(env.get(f"STREAMS_{name}", default))
 
