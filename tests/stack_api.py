@@ -53,3 +53,25 @@ def read_all(runtime, task_id: str, timeout: float = 90.0, interval: float = 0.0
 def ledger(runtime, task: str | None = None) -> list[dict[str, Any]]:
     params = {"task": task} if task else {}
     return httpx.get(runtime.url("llm") + "/admin/ledger", params=params).json()["rows"]
+
+
+def status_of(runtime, task_id: str) -> tuple[int, dict[str, Any]]:
+    """The task's status answer and its HTTP status (a 503 while a server it needs is down)."""
+    response = httpx.get(runtime.url("backend") + client_for(runtime).api.status_path(task_id), timeout=30)
+    return response.status_code, response.json()
+
+
+def chunks_count(runtime, task_id: str) -> int:
+    """Chunks the stack holds for the task now (0 while its status cannot be read)."""
+    code, body = status_of(runtime, task_id)
+    return body.get("chunks_count", 0) if code == 200 else 0
+
+
+def assert_exact_answer(runtime, task_id: str, prompt: str, tokens: int, model: str = "gpt-4o") -> None:
+    """Read the task to its end like a page: completed, every 50-character chunk once, in order."""
+    from stacks.common.chat_api import split_into_chunks
+    from stacks.llm import expected_text
+
+    chunks, statuses = read_all(runtime, task_id, through_outages=True)
+    assert statuses[-1] == "completed", statuses
+    assert [c["text"] for c in chunks] == split_into_chunks(expected_text(prompt, model, output_tokens=tokens)), "each chunk once, in order"

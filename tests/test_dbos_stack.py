@@ -9,30 +9,11 @@ from __future__ import annotations
 
 import httpx
 from conftest import wait_until
-from stack_api import ledger, read_all, submit
-
-from stacks.common.chat_api import split_into_chunks
-from stacks.llm import expected_text
+from stack_api import assert_exact_answer, chunks_count, ledger, status_of, submit
 
 STACK = "dbos"
 # 200 tokens (about 1,100 characters, some 22 chunks) at 30 ms a token: 6 s of streaming
 SLOW = {"LLM_OUTPUT_TOKENS": "200", "LLM_ITL_MS": "30"}
-
-
-def status_of(stack, workflow_id: str) -> tuple[int, dict]:
-    response = httpx.get(stack.url("backend") + f"/api/workflows/{workflow_id}/status", timeout=30)
-    return response.status_code, response.json()
-
-
-def chunks_count(stack, workflow_id: str) -> int:
-    code, body = status_of(stack, workflow_id)
-    return body.get("chunks_count", 0) if code == 200 else 0
-
-
-def assert_answer(stack, workflow_id: str, prompt: str, tokens: int = 200) -> None:
-    chunks, statuses = read_all(stack, workflow_id, through_outages=True)
-    assert statuses[-1] == "completed", statuses
-    assert [c["text"] for c in chunks] == split_into_chunks(expected_text(prompt, "gpt-4o", output_tokens=tokens)), "each chunk once, in order"
 
 
 def test_a_worker_killed_mid_stream_leaves_the_page_readable_and_its_restart_recovers_the_answer(deploy):
@@ -44,7 +25,7 @@ def test_a_worker_killed_mid_stream_leaves_the_page_readable_and_its_restart_rec
     code, body = status_of(stack, workflow_id)
     assert code == 200 and body["status"] == "generating" and body["chunks_count"] >= 3, "read from PostgreSQL with no worker"
     stack.start("worker")
-    assert_answer(stack, workflow_id, prompt)
+    assert_exact_answer(stack, workflow_id, prompt, 200)
     rows = ledger(stack, workflow_id)
     assert [r["outcome"] for r in rows] == ["client_aborted", "completed"], "the recovered step streams the answer again"
 
@@ -56,7 +37,7 @@ def test_a_worker_killed_after_the_answer_generates_nothing_again(deploy):
     wait_until(lambda: status_of(stack, workflow_id)[1].get("status") == "completed", timeout=60, what="the answer complete")
     stack.kill("worker")
     stack.start("worker")
-    assert_answer(stack, workflow_id, prompt, 60)
+    assert_exact_answer(stack, workflow_id, prompt, 60)
     assert [r["outcome"] for r in ledger(stack, workflow_id)] == ["completed"]
 
 
@@ -67,7 +48,7 @@ def test_a_task_started_while_no_worker_runs_waits_in_the_queue_and_completes(de
     workflow_id = submit(stack, prompt)
     assert status_of(stack, workflow_id)[1]["status"] == "started", "accepted and queued in PostgreSQL"
     stack.start("worker")
-    assert_answer(stack, workflow_id, prompt, 40)
+    assert_exact_answer(stack, workflow_id, prompt, 40)
 
 
 def test_a_postgres_restart_mid_stream_does_not_lose_the_answer(deploy):
@@ -79,5 +60,5 @@ def test_a_postgres_restart_mid_stream_does_not_lose_the_answer(deploy):
     assert httpx.get(stack.url("backend") + f"/api/workflows/{workflow_id}/status", timeout=30).status_code == 503
     stack.start("postgres")
     stack.wait_healthy(["postgres"])
-    assert_answer(stack, workflow_id, prompt)
+    assert_exact_answer(stack, workflow_id, prompt, 200)
     assert [r["outcome"] for r in ledger(stack, workflow_id)][-1] == "completed"

@@ -42,7 +42,7 @@ def test_the_report_writes_the_matrix_and_both_renderings(run_copy):
     assert next(c for c in matrix["cells"] if c["scenario"] == "worker-kill" and c["stack"] == "mvp")["verdict"] == "not applicable"
     assert {c["verdict"] for c in matrix["claims"]} <= {"confirmed", "refuted", "mixed", "not measured", "not comparable"}
     html = (run_copy / "report.html").read_text()
-    assert html.count("<table") == 6 and html.count('src="data:image/png;base64,') == len(list((run_copy / "figures").glob("*.png"))) >= 4
+    assert html.count("<table") == 7 and html.count('src="data:image/png;base64,') == len(list((run_copy / "figures").glob("*.png"))) >= 4
     assert "| mvp | backend-kill | loss |" in (run_copy / "matrix.md").read_text()
 
 
@@ -162,10 +162,11 @@ def test_the_html_report_renders_in_headless_chromium_with_its_tables_and_figure
     found = dict(re.findall(r'data-(\w+)="(\d+)"', body.group(1)))
     matrix = json.loads((run_copy / "matrix.json").read_text())
     figures = len(list((run_copy / "figures").glob("*.png")))
-    assert found["tables"] == "6" and int(found["images"]) == figures and found["decoded"] == found["images"], found
+    assert found["tables"] == "7" and int(found["images"]) == figures and found["decoded"] == found["images"], found
     measured = [c for c in matrix["cells"] if "tasks_submitted" in c]  # the experience and audit tables: one row each
     faulted = [c for c in measured if c.get("recovery_s") is not None]  # the "where the faults hit" table
-    assert int(found["rows"]) == len(matrix["cells"]) + 2 * len(measured) + len(faulted) + len(matrix["guarantees"]) + len(matrix["claims"])
+    stacks = {c["stack"] for c in matrix["cells"]}  # the designs table: one row each
+    assert int(found["rows"]) == len(matrix["cells"]) + 2 * len(measured) + len(faulted) + len(stacks) + len(matrix["guarantees"]) + len(matrix["claims"])
 
 
 def test_repetitions_show_their_spread_and_a_claim_that_holds_in_some_is_mixed(run_copy):

@@ -19,7 +19,7 @@ from stack_api import client_for, ledger, read_all, submit
 
 # 200 tokens (about 1,100 characters, some 25 chunks) saved 0.1 s apart: crashes can land
 # after the generation and before the last chunk.
-SLOW_SAVES = {"LLM_OUTPUT_TOKENS": "200", "TEMPORAL_CHUNK_INTERVAL_S": "0.1", "TEMPORAL_RETRY_INITIAL_S": "0.5"}
+SLOW_SAVES = {"LLM_OUTPUT_TOKENS": "200", "TEMPORAL_CHUNK_INTERVAL_S": "0.1", "TEMPORAL_RETRY_INITIAL_S": "0.5", "TEMPORAL_SAVE_TIMEOUT_S": "3"}
 
 
 def status_of(stack, workflow_id: str) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 from conftest import wait_until
-from stack_api import ledger, read_all, submit
+from stack_api import assert_exact_answer, chunks_count, ledger, status_of, submit
 
 from stacks.common.chat_api import split_into_chunks
 from stacks.llm import expected_text
@@ -18,22 +18,6 @@ from stacks.llm import expected_text
 STACK = "temporal_streams"
 # 200 tokens (about 1,100 characters, some 22 chunks) at 30 ms a token: 6 s of streaming
 SLOW = {"LLM_OUTPUT_TOKENS": "200", "LLM_ITL_MS": "30", "STREAMS_HEARTBEAT_S": "1", "STREAMS_RETRY_INITIAL_S": "0.5"}
-
-
-def status_of(stack, workflow_id: str) -> tuple[int, dict]:
-    response = httpx.get(stack.url("backend") + f"/api/workflows/{workflow_id}/status", timeout=30)
-    return response.status_code, response.json()
-
-
-def chunks_count(stack, workflow_id: str) -> int:
-    code, body = status_of(stack, workflow_id)
-    return body.get("chunks_count", 0) if code == 200 else 0
-
-
-def assert_answer(stack, workflow_id: str, prompt: str, tokens: int = 200) -> None:
-    chunks, statuses = read_all(stack, workflow_id, through_outages=True)
-    assert statuses[-1] == "completed", statuses
-    assert [c["text"] for c in chunks] == split_into_chunks(expected_text(prompt, "gpt-4o", output_tokens=tokens)), "each chunk once, in order"
 
 
 def test_a_worker_killed_mid_stream_leaves_the_page_readable_and_the_answer_completes(deploy):
@@ -47,7 +31,7 @@ def test_a_worker_killed_mid_stream_leaves_the_page_readable_and_the_answer_comp
     page = httpx.get(stack.url("backend") + f"/api/workflows/{workflow_id}/chunks", timeout=30).json()
     assert len(page["chunks"]) == body["chunks_count"]
     stack.start("worker")
-    assert_answer(stack, workflow_id, prompt)
+    assert_exact_answer(stack, workflow_id, prompt, 200)
     rows = ledger(stack, workflow_id)
     assert [r["outcome"] for r in rows] == ["client_aborted", "completed"], "the stream is generated again (no provider resumes one)"
     assert status_of(stack, workflow_id)[1]["generation"] == 0, "the same text again: the log kept its chunks, no reset"
@@ -60,7 +44,7 @@ def test_a_worker_killed_after_its_last_chunk_generates_nothing_again(deploy):
     wait_until(lambda: status_of(stack, workflow_id)[1].get("status") == "completed", timeout=60, what="the answer complete")
     stack.kill("worker")
     stack.start("worker")
-    assert_answer(stack, workflow_id, prompt, 60)
+    assert_exact_answer(stack, workflow_id, prompt, 60)
     assert [r["outcome"] for r in ledger(stack, workflow_id)] == ["completed"]
 
 
@@ -75,7 +59,7 @@ def test_streams_go_on_and_pages_stay_readable_while_the_temporal_server_is_down
     assert httpx.post(stack.url("backend") + "/api/workflows/start", json={"prompt": "a new one"}, timeout=30).status_code == 503, "only starting needs Temporal"
     stack.start("temporal")
     stack.wait_healthy(["temporal"])
-    assert_answer(stack, workflow_id, prompt)
+    assert_exact_answer(stack, workflow_id, prompt, 200)
     assert [r["outcome"] for r in ledger(stack, workflow_id)] == ["completed"], "the stream never stopped"
 
 
@@ -88,7 +72,7 @@ def test_a_postgres_restart_mid_stream_pauses_the_stream_and_costs_nothing(deplo
     assert httpx.get(stack.url("backend") + f"/api/workflows/{workflow_id}/status", timeout=30).status_code == 503
     stack.start("postgres")
     stack.wait_healthy(["postgres"])
-    assert_answer(stack, workflow_id, prompt)
+    assert_exact_answer(stack, workflow_id, prompt, 200)
     assert [r["outcome"] for r in ledger(stack, workflow_id)] == ["completed"], "the writes waited for PostgreSQL; the stream went on"
 
 

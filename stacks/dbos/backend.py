@@ -29,15 +29,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from stacks.common.chat_api import ChatRequest
+from stacks.common.postgres import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S, CONNECTION_ERRORS
 from stacks.common.web import FromId, TaskId, install_error_handlers, responses
 
 from .shared import APP_NAME, APP_VERSION, QUEUE, STREAM, WORKFLOW, database_url
 
-CONNECT_TIMEOUT_S, COMMAND_TIMEOUT_S = 3.0, 10.0
 STATUSES = {"ENQUEUED": "started", "DELAYED": "started", "PENDING": "generating", "SUCCESS": "completed", "ERROR": "failed",
             "CANCELLED": "cancelled", "MAX_RECOVERY_ATTEMPTS_EXCEEDED": "failed"}  # fmt: skip
-CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.InterfaceError,
-                     asyncpg.exceptions.OperatorInterventionError)  # fmt: skip
 _pool: asyncpg.Pool | None = None
 _client: DBOSClient | None = None
 _client_lock = asyncio.Lock()

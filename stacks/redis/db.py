@@ -9,15 +9,13 @@ fresh one: the backend recovers by itself, without a restart.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
-CONNECT_TIMEOUT_S = 3.0
-COMMAND_TIMEOUT_S = 10.0
+from stacks.common.postgres import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S, CONNECTION_ERRORS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chat_tasks (
@@ -41,14 +39,6 @@ CREATE TABLE IF NOT EXISTS chat_chunks (
 );
 CREATE INDEX IF NOT EXISTS chat_chunks_by_task ON chat_chunks (task_id, chunk_id);
 """
-
-CONNECTION_ERRORS = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, crash recovery
-)
 
 
 class DependencyDown(Exception):

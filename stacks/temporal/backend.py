@@ -19,7 +19,6 @@ design the matrix measures, not something this backend hides.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from datetime import timedelta
@@ -35,6 +34,7 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from stacks.common.chat_api import ChatRequest
+from stacks.common.temporal_client import LazyClient, Unavailable
 from stacks.common.web import FromId, TaskId, install_error_handlers, responses
 
 from .shared import MAX_BATCH_PAYLOAD_BYTES, TASK_QUEUE, BatchInput, ChatInput, WorkflowSettings, payload_bytes, prompt_too_large
@@ -46,12 +46,7 @@ QUERY_TIMEOUT = timedelta(seconds=float(os.environ.get("TEMPORAL_QUERY_TIMEOUT_S
 
 app = FastAPI(title="Chatbot Temporal backend", version="1.0.0")
 install_error_handlers(app)
-_client: Client | None = None
-_client_lock = asyncio.Lock()
-
-
-class Unavailable(Exception):
-    pass
+_temporal = LazyClient(ADDRESS, NAMESPACE)
 
 
 @app.exception_handler(Unavailable)
@@ -61,14 +56,7 @@ async def unavailable(request: Request, exc: Unavailable) -> JSONResponse:
 
 async def client() -> Client:
     """The Temporal client, connected on first use (the server may start after us)."""
-    global _client
-    async with _client_lock:
-        if _client is None:
-            try:
-                _client = await Client.connect(ADDRESS, namespace=NAMESPACE)
-            except Exception as exc:
-                raise Unavailable(f"temporal unavailable at {ADDRESS}: {exc}") from exc
-        return _client
+    return await _temporal.get()
 
 
 def _chat_input(request: ChatRequest, which: str = "") -> ChatInput:

@@ -15,7 +15,6 @@ chunk 0 again.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from contextlib import asynccontextmanager
@@ -31,6 +30,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from stacks.common.chat_api import ChatRequest
+from stacks.common.temporal_client import LazyClient, Unavailable
 from stacks.common.web import FromId, TaskId, install_error_handlers, responses
 from stacks.temporal.shared import prompt_too_large  # Temporal's payload limits: the prompt travels in the workflow input
 
@@ -42,8 +42,7 @@ ADDRESS = os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
 NAMESPACE = os.environ.get("TEMPORAL_NAMESPACE", "default")
 RPC_TIMEOUT = timedelta(seconds=5)
 log = ChunkLog(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-_client: Client | None = None
-_client_lock = asyncio.Lock()
+_temporal = LazyClient(ADDRESS, NAMESPACE)
 
 
 @asynccontextmanager
@@ -57,10 +56,6 @@ app = FastAPI(title="Chatbot Temporal streams backend", version="1.0.0", lifespa
 install_error_handlers(app)
 
 
-class Unavailable(Exception):
-    pass
-
-
 @app.exception_handler(Unavailable)
 @app.exception_handler(LogDown)
 async def unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -69,14 +64,7 @@ async def unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 async def client() -> Client:
     """The Temporal client, connected on first use (the server may start after us)."""
-    global _client
-    async with _client_lock:
-        if _client is None:
-            try:
-                _client = await Client.connect(ADDRESS, namespace=NAMESPACE)
-            except Exception as exc:
-                raise Unavailable(f"temporal unavailable at {ADDRESS}: {exc}") from exc
-        return _client
+    return await _temporal.get()
 
 
 @app.get("/")

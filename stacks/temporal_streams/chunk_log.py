@@ -14,15 +14,13 @@ Reads need PostgreSQL only: neither Temporal nor a worker.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
-CONNECT_TIMEOUT_S = 3.0
-COMMAND_TIMEOUT_S = 10.0
+from stacks.common.postgres import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S, CONNECTION_ERRORS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_tasks (
@@ -46,14 +44,6 @@ CREATE TABLE IF NOT EXISTS stream_chunks (
     PRIMARY KEY (task_id, chunk_id)
 );
 """
-
-CONNECTION_ERRORS = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, crash recovery
-)
 
 
 class LogDown(Exception):
