@@ -25,10 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmchaos.errors import BadInputError
 from loadtests.config import LoadShape as Load
-
-from .canary import CanarySettings
 from stacks.spec import load_manifest
 
+from .canary import CanarySettings
 from .faults import Fault, stack_targets, unknown_targets
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"

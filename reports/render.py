@@ -13,6 +13,8 @@ from typing import Any
 
 from llmchaos.metrics import HOWS
 
+from .regression import figure
+
 OUTCOME_COLUMNS = ("tasks_correct", "tasks_accepted", "tasks_lost", "data_loss_pct", "duplicate_chunks", "acknowledged_loss_chunks")
 
 VERDICT_TEXT = (
@@ -212,19 +214,10 @@ def design_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             if cell is not None and cell.get("verdict") == "not applicable":
                 row.append("n/a")
                 continue
-            value = None if cell is None or "tasks_submitted" not in cell else _design_figure(cell, name)
+            value = None if cell is None or "tasks_submitted" not in cell else figure(cell, name)
             row.append(_usd(value) if unit == "usd" else _num(round(value) if digits == 0 and value is not None else value, digits or 2, unit))
         rows.append(row)
     return ["stack", *(column for _, _, column, _, _ in DESIGN_FIGURES)], rows
-
-
-def _design_figure(cell: dict[str, Any], name: str) -> float | None:
-    """The per-repetition figure: the spread's median over repetitions, or the one repetition's value."""
-    if "spread" in cell and name in cell["spread"]:
-        return cell["spread"][name].get("median")
-    if name.startswith("recovery_") and name.endswith("_s"):
-        return (cell.get("recovery_s") or {}).get(name[len("recovery_") : -2])
-    return cell.get(name)
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
