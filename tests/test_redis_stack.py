@@ -10,9 +10,12 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -141,3 +144,42 @@ def test_the_postgres_launcher_refuses_a_data_dir_its_user_cannot_reach(tmp_path
         timeout=60,
     )
     assert result.returncode != 0 and "cannot reach" in result.stderr
+
+
+def test_the_postgres_launcher_starts_from_a_data_dir_with_a_long_path():
+    """A run directory's path is long (runs/<out>/<stack>/<scenario>/<rep>/runtime/...):
+    PostgreSQL must not put a Unix socket there (the kernel caps its path at 107 bytes)."""
+    from llmchaos.ports import free_port
+
+    root = Path(tempfile.mkdtemp(prefix="llmchaos-long-"))
+    root.chmod(0o755)
+    data = root / ("d" * 60) / ("e" * 60) / "postgres-data"
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stacks.datastores.postgres_launcher", "--postgres", str(postgres_binary("postgres").resolve()), "--data", str(data), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+    async def select_one():
+        conn = await asyncpg.connect(host="127.0.0.1", port=port, user="postgres", database="postgres", timeout=2)
+        try:
+            return await conn.fetchval("select 1")
+        finally:
+            await conn.close()
+
+    def answers() -> bool:
+        assert server.poll() is None, f"PostgreSQL exited: {server.stdout.read()}"
+        try:
+            return asyncio.run(select_one()) == 1
+        except (OSError, asyncpg.PostgresError):
+            return False
+
+    try:
+        assert len(str(data / ".s.PGSQL.99999")) > 107
+        wait_until(answers, timeout=90, interval=0.2, what="PostgreSQL answering from a long data path")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)

@@ -6,6 +6,10 @@ drops to the ``postgres`` user (``nobody`` if there is none) and hands it the da
 directory. It then ``exec``s the server, so the runtime's signals (SIGKILL for a crash,
 SIGSTOP for a freeze) reach PostgreSQL itself, with the same process id.
 
+The server listens on TCP (127.0.0.1) only, never on a Unix socket: every client here
+connects by port, and a socket inside the data directory fails the start as soon as its
+path passes the kernel's 107-character limit (runs/<out>/<stack>/<scenario>/... does).
+
     python -m stacks.datastores.postgres_launcher --postgres BIN --data DIR --port PORT
 """
 
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"llmchaos: {args.postgres} on 127.0.0.1:{args.port}, data in {data}", flush=True)
     os.execv(
         args.postgres,
-        [args.postgres, "-D", str(data), "-p", str(args.port), "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data}"],
+        [args.postgres, "-D", str(data), "-p", str(args.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
     )
 
 
