@@ -83,6 +83,8 @@ class ChatUser(FastHttpUser):
         will_refresh = refreshes(self.config, self.key, self.iteration)
         self.iteration += 1
         self.converse(request, prompt, choice.provider, choice.model, will_refresh)
+        if self.iteration >= self.config.tasks_per_user:
+            raise StopUser()  # now, not after one more think time: the run lasts as long as its work
 
     def _submit_until_accepted(self, deadline: float, *args, **kwargs) -> str | None:
         """Submit; when refused, try again every ``submit_retry_s`` if the load says so, until the deadline."""
