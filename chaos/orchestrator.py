@@ -52,7 +52,7 @@ from llmchaos.ports import free_port_plan
 from llmchaos.runtime import Runtime, make_runtime
 from loadtests.adapters import APIClient, adapter_for
 from loadtests.config import LoadConfig
-from loadtests.runner import run_load
+from loadtests.runner import LoadProcess
 from stacks.llm.text import derive_seed
 from stacks.spec import load_stack
 
@@ -259,6 +259,7 @@ class Orchestrator:
         api, expect = adapter_for(cell.stack), expectation(scenario.provider.output_tokens, seed)
         provider: ProviderAdmin | None = None
         nemesis: Nemesis | None = None
+        locust: LoadProcess | None = None
         ledger: list[dict[str, Any]] = []
         try:
             try:
@@ -268,13 +269,14 @@ class Orchestrator:
                         progress.console.print(f"[dim]{cell.label}: removed what an earlier deployment left: {', '.join(settings['leftovers_removed'])}[/dim]")
                     runtime.up()
                     provider = ProviderAdmin.of(runtime)
-                with phase("warm-up"):
-                    settings["warm_up"] = warm_up(runtime, cell.stack, provider)
-                load_t0 = time.monotonic()
                 config = LoadConfig(
                     stack=cell.stack, host=runtime.url("backend"), **scenario.load.model_dump(), seed=seed, llm_seed=seed,
                     llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=started,
                 )  # fmt: skip
+                locust = LoadProcess(config, cell.directory, plan.workers)  # imports during the warm-up, waits for go
+                with phase("warm-up"):
+                    settings["warm_up"] = warm_up(runtime, cell.stack, provider)
+                load_t0 = time.monotonic()
                 counter = _Counter(history)
                 if scenario.faults:
                     nemesis = Nemesis(runtime, scenario.faults, writer, load_t0, api, expect, scenario.canary).start()
@@ -286,7 +288,8 @@ class Orchestrator:
 
                 try:
                     with phase("load"):
-                        loaded = run_load(config, cell.directory, plan.workers, tick=tick)
+                        locust.go()
+                        loaded = locust.wait(tick)
                         settings["load"].update(locust_exit_code=loaded.returncode, elapsed_s=round(loaded.elapsed_s, 3))
                     if nemesis is not None:
                         with phase("recovery"):
@@ -321,6 +324,8 @@ class Orchestrator:
                 return
             finally:
                 with phase("teardown"):
+                    if locust is not None:
+                        locust.close()
                     if provider is not None:
                         provider.close()
                     runtime.down()

@@ -32,6 +32,7 @@ from llmchaos.processes import signal_group, spawn
 from .config import LoadConfig
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+GO_VARIABLE = "LLMCHAOS_GO"  # the file whose creation starts the run (locustfile.wait_for_go)
 
 
 @dataclass(frozen=True)
@@ -56,56 +57,96 @@ def longest_run_s(config: LoadConfig) -> float:
     return config.users / config.spawn_rate + config.tasks_per_user * (config.task_timeout_s + config.think_time_s + 5) + 30
 
 
-def run_load(config: LoadConfig, directory: Path, workers: int = 0, tick: Callable[[float], None] | None = None) -> LoadRun:
-    """Run the load described by ``config``; Locust's outputs go to ``directory/locust``."""
-    check_target(config)
-    out = directory / "locust"
-    out.mkdir(parents=True, exist_ok=True)
-    load_file = directory / "load.json"
-    load_file.write_text(config.model_dump_json(indent=2))
-    env = {**os.environ, "LLMCHAOS_LOAD": str(load_file), "LLMCHAOS_RUN_T0": repr(config.run_t0)}
-    limit = longest_run_s(config)
-    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
-    owner = base + [
-        "--headless", "--users", str(config.users), "--spawn-rate", str(config.spawn_rate),
-        "--run-time", f"{int(limit)}s", "--stop-timeout", "10", "--host", config.host, "--exit-code-on-error", "0",
-        "--csv", str(out / "locust"), "--csv-full-history", "--html", str(out / "report.html"),
-    ]  # fmt: skip
-    commands: list[tuple[str, list[str]]] = []
-    if workers:
-        port = free_port()
-        owner += ["--master", "--expect-workers", str(workers), "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
-        commands.append(("master", owner))
-        commands += [(f"worker-{i}", base + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]) for i in range(workers)]
-    else:
-        commands.append(("locust", owner))
-    logs = [(out / f"{name}.log").open("ab") for name, _ in commands]
-    children: list[subprocess.Popen] = []
-    started = time.monotonic()
-    try:
-        children = [spawn(argv, log, env) for (_, argv), log in zip(commands, logs)]
-        main = children[0]
+class LoadProcess:
+    """Locust started ahead of its run, held until ``go``.
+
+    Why ahead: Locust takes most of a second to import (gevent, its web stack) on a loaded
+    2-core machine, a second every cell would otherwise spend between the warm-up and the
+    first request. Started right after the deployment, it imports while the warm-up runs
+    and waits (the locustfile's ``init`` listener) for the go file before any user spawns;
+    the run, its ``--run-time`` limit included, starts at ``go``. ``close`` (or leaving the
+    ``with`` block) stops every Locust process that is still running.
+    """
+
+    def __init__(self, config: LoadConfig, directory: Path, workers: int = 0) -> None:
+        check_target(config)
+        self.out = directory / "locust"
+        self.out.mkdir(parents=True, exist_ok=True)
+        load_file = directory / "load.json"
+        load_file.write_text(config.model_dump_json(indent=2))
+        self.go_file = self.out / "go"
+        self.go_file.unlink(missing_ok=True)
+        env = {**os.environ, "LLMCHAOS_LOAD": str(load_file), "LLMCHAOS_RUN_T0": repr(config.run_t0), GO_VARIABLE: str(self.go_file)}
+        self.limit = longest_run_s(config)
+        base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
+        owner = base + [
+            "--headless", "--users", str(config.users), "--spawn-rate", str(config.spawn_rate),
+            "--run-time", f"{int(self.limit)}s", "--stop-timeout", "10", "--host", config.host, "--exit-code-on-error", "0",
+            "--csv", str(self.out / "locust"), "--csv-full-history", "--html", str(self.out / "report.html"),
+        ]  # fmt: skip
+        commands: list[tuple[str, list[str]]] = []
+        if workers:
+            port = free_port()
+            owner += ["--master", "--expect-workers", str(workers), "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+            commands.append(("master", owner))
+            commands += [(f"worker-{i}", base + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]) for i in range(workers)]
+        else:
+            commands.append(("locust", owner))
+        self.logs = [(self.out / f"{name}.log").open("ab") for name, _ in commands]
+        self.children: list[subprocess.Popen] = []
+        self.started: float | None = None
+        try:
+            self.children = [spawn(argv, log, env) for (_, argv), log in zip(commands, self.logs)]
+        except BaseException:
+            self.close()
+            raise
+
+    def go(self) -> None:
+        """Start the run: the users spawn now."""
+        self.started = time.monotonic()
+        self.go_file.write_text(f"{time.time()}\n")
+
+    def wait(self, tick: Callable[[float], None] | None = None) -> LoadRun:
+        """Until Locust ends the run by itself (every user done); ``tick`` is called every 0.1 s."""
+        assert self.started is not None, "go() first"
+        main = self.children[0]
         while main.poll() is None:
-            if time.monotonic() - started > limit + 60:
-                raise RuntimeError(f"Locust did not stop within {limit + 60:.0f}s; see {out}")
+            if time.monotonic() - self.started > self.limit + 60:
+                raise RuntimeError(f"Locust did not stop within {self.limit + 60:.0f}s; see {self.out}")
             if tick:
-                tick(time.monotonic() - started)
+                tick(time.monotonic() - self.started)
             time.sleep(0.1)
-        for worker in children[1:]:
+        for worker in self.children[1:]:
             try:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 signal_group(worker, signal.SIGKILL)
-        return LoadRun(main.returncode, time.monotonic() - started, out)
-    finally:
-        for child in children:
+        return LoadRun(main.returncode, time.monotonic() - self.started, self.out)
+
+    def close(self) -> None:
+        """Stop every Locust process still running (SIGTERM, then SIGKILL after 10 s)."""
+        for child in self.children:
             if child.poll() is None:
                 signal_group(child, signal.SIGTERM)
-        for child in children:
+        for child in self.children:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 signal_group(child, signal.SIGKILL)
                 child.wait()
-        for log in logs:
+        for log in self.logs:
             log.close()
+        self.children, self.logs = [], []
+
+    def __enter__(self) -> LoadProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_load(config: LoadConfig, directory: Path, workers: int = 0, tick: Callable[[float], None] | None = None) -> LoadRun:
+    """Run the load described by ``config``; Locust's outputs go to ``directory/locust``."""
+    with LoadProcess(config, directory, workers) as load:
+        load.go()
+        return load.wait(tick)

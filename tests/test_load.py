@@ -27,7 +27,7 @@ from llmchaos.history import read_history
 from llmchaos.ports import free_port
 from llmchaos.runtime.procfs import descendants, process_state
 from loadtests.config import LoadConfig
-from loadtests.runner import run_load
+from loadtests.runner import LoadProcess, run_load
 
 
 def cell_files(out: Path, stack: str, scenario: str) -> Path:
@@ -97,6 +97,43 @@ def test_an_unreachable_target_is_reported_before_any_load(tmp_path):
     with pytest.raises(BadInputError, match=r"nothing answers at http://127\.0\.0\.1:\d+/health .*llmchaos up mvp"):
         run_load(config, tmp_path)
     assert not (tmp_path / "locust").exists() and not (tmp_path / "h.jsonl").exists()
+
+
+def test_locust_started_ahead_runs_no_user_before_go(tmp_path):
+    """LoadProcess imports Locust during the warm-up: until ``go`` no user may send anything,
+    and after it the users run and Locust ends the run by itself."""
+    import http.server
+    import threading
+    import time
+
+    class Stub(http.server.BaseHTTPRequestHandler):  # /health 200, the API 503: a user's submit fails at once
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health" else 503)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    history = tmp_path / "history.jsonl"
+    config = LoadConfig(stack="mvp", host=f"http://127.0.0.1:{server.server_address[1]}", users=3, spawn_rate=3, tasks_per_user=1,
+                        history=str(history), run_t0=time.monotonic())  # fmt: skip
+    try:
+        with LoadProcess(config, tmp_path) as locust:
+            wait_until(history.exists, timeout=60, what="Locust to open the history (its init listeners run)")
+            time.sleep(1.0)
+            assert locust.children[0].poll() is None, "Locust waits for go instead of ending"
+            assert history.read_text() == "", "no user ran before go"
+            locust.go()
+            run = locust.wait()
+        submits = [e for e in read_history(history) if e.f == "submit" and e.type == "invoke"]
+        assert run.returncode == 0 and len(submits) == 3, (run, submits)
+    finally:
+        server.shutdown()
 
 
 @pytest.mark.parametrize("args,message", [(["--stack", "nosuch"], "unknown stack 'nosuch'"), (["--scenario", "nosuch"], "unknown scenario 'nosuch'")])
