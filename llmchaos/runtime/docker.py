@@ -159,25 +159,20 @@ class DockerRuntime(Runtime):
         config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
         return config
 
-    def _ensure_shared(self, services: Iterable[str]) -> None:
-        """The project's network and the services' named volumes (one thread at a time: the
-        engine would create two networks of the same name if asked twice at once)."""
-        with self._shared_lock:
-            self._ensure_network()
-            for service in services:
-                for mount in self.compose.services[service].volumes:
-                    if mount.named:
-                        self._ensure_volume(mount.source)
-
     def _start_wave(self, services: list[str]) -> None:
         """Start the wave's containers at once: the engine takes about 0.4 s to create and
         start each, which adds up across a stack's services and a run's cells."""
-        self._ensure_shared(services)
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-up") as pool:
             list(pool.map(self._start_service, services))
 
     def _create(self, svc: ComposeService, config: dict[str, Any]):
-        self._ensure_shared([svc.name])
+        # one thread at a time: the engine would create two networks of the same name if
+        # two of a wave's containers asked for it at once
+        with self._shared_lock:
+            self._ensure_network()
+            for mount in svc.volumes:
+                if mount.named:
+                    self._ensure_volume(mount.source)
         return self.client.containers.create(
             svc.image,
             command=config["command"],
