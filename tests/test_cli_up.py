@@ -66,8 +66,16 @@ def test_sigint_during_a_docker_deployment_leaves_no_container(tmp_path):
     label = {"label": "com.docker.compose.project=llmchaos-mvp"}
     assert client.containers.list(all=True, filters=label) == [], "a previous llmchaos-mvp deployment is still there"
     up, _ = start_up("docker", tmp_path)
+
+    def first_container() -> list:
+        assert up.poll() is None, f"llmchaos up ended before the Ctrl-C:\n{up.stdout.read()}"
+        try:
+            return client.containers.list(all=True, filters=label)
+        except docker.errors.NotFound:  # listed, then gone before docker-py inspected it: look again
+            return []
+
     try:
-        wait_until(lambda: client.containers.list(all=True, filters=label), timeout=60, interval=0.02, what="the first container")
+        wait_until(first_container, timeout=60, interval=0.02, what="the first container")
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 130, up.stdout.read()
     finally:
