@@ -150,6 +150,28 @@ def _state_file(stack: str) -> Path:
     return Path(tempfile.gettempdir()) / f"llmchaos-{os.getuid()}" / f"{stack}.local.json"
 
 
+def _write_state(state: Path, content: dict) -> None:
+    """Write the state file whole or not at all: a Ctrl-C mid-write must not leave a torn one."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    partial = state.with_name(f".{state.name}.{os.getpid()}")
+    try:
+        partial.write_text(json.dumps(content))
+        partial.replace(state)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _read_state_pid(state: Path) -> int | None:
+    """The supervisor's pid, None without a state file, 0 for a file that does not name one."""
+    try:
+        pid = json.loads(state.read_text())["pid"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    return pid if isinstance(pid, int) and pid > 0 else 0
+
+
 def _is_llmchaos_process(pid: int) -> bool:
     """True if ``pid`` still runs llmchaos (a stale state file may name a recycled pid)."""
     try:
@@ -193,10 +215,9 @@ def up(stack: str, runtime_name: str, restart: str, workdir: Path | None) -> Non
         click.echo(f"remove it with: llmchaos down {stack}")
         return
     state = _state_file(stack)
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"pid": os.getpid(), "workdir": str(runtime.workdir)}))
-    click.echo(f"logs in {runtime.log_dir}; Ctrl-C or `llmchaos down {stack}` stops it")
     try:
+        _write_state(state, {"pid": os.getpid(), "workdir": str(runtime.workdir)})
+        click.echo(f"logs in {runtime.log_dir}; Ctrl-C or `llmchaos down {stack}` stops it")
         while True:
             signal.pause()
     finally:
@@ -215,8 +236,11 @@ def down(stack: str, runtime_name: str) -> None:
     spec = load_stack(stack)
     if runtime_name in ("auto", "local"):
         state = _state_file(stack)
-        pid = json.loads(state.read_text())["pid"] if state.exists() else None
-        if pid is not None and not _is_llmchaos_process(pid):
+        pid = _read_state_pid(state)
+        if pid == 0:
+            click.echo(f"the local {stack} state file {state} is unreadable (a supervisor stopped while writing it); removing it")
+            state.unlink(missing_ok=True)
+        elif pid is not None and not _is_llmchaos_process(pid):
             click.echo(f"the local {stack} supervisor (pid {pid}) is gone; cleaning up its state file")
             state.unlink(missing_ok=True)
         elif pid is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -159,9 +160,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     except NoDockerEngineError as exc:
         _docker["skip"] = f"no Docker engine could be started ({exc})"
         return
-    if reporter:
-        reporter.write_line("building stack images (skipped when up to date)...")
-    build_all(known_stacks(), lambda line: reporter.write_line(f"  {line}") if reporter else None)
+    # pytest-xdist workers collect (and so arrive here) at once: one builds, the others wait
+    # on the lock and then find the images up to date.
+    with open(Path(tempfile.gettempdir()) / f"llmchaos-test-images-{os.getuid()}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if reporter:
+            reporter.write_line("building stack images (skipped when up to date)...")
+        build_all(known_stacks(), lambda line: reporter.write_line(f"  {line}") if reporter else None)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -25,7 +25,8 @@ MVP = load_stack("mvp")
 
 
 def start_up(runtime: str, tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    env = {**os.environ, "LLM_PORT": str(free_port()), "MVP_BACKEND_PORT": str(free_port())}
+    (tmp_path / "tmp").mkdir()  # its own TMPDIR: the state file of a local `up` stays out of the user's
+    env = {**os.environ, "LLM_PORT": str(free_port()), "MVP_BACKEND_PORT": str(free_port()), "TMPDIR": str(tmp_path / "tmp")}
     command = [sys.executable, "-m", "llmchaos", "up", "mvp", "--runtime", runtime, "--workdir", str(tmp_path)]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), env
 
@@ -56,6 +57,7 @@ def test_sigint_stops_a_local_deployment_and_leaves_no_process(tmp_path):
     for pid in children:
         wait_until(lambda: process_state(pid) in (None, "Z"), timeout=10, what=f"child {pid} to be gone")
     assert port_free(env["LLM_PORT"]) and port_free(env["MVP_BACKEND_PORT"])
+    assert list((tmp_path / "tmp").rglob("*.json")) == [], "the state file outlived the deployment"
 
 
 @pytest.mark.docker
@@ -160,9 +162,20 @@ def test_a_missing_redis_server_is_named_with_where_to_get_it(traversable_tmp, m
         runtime.up()
 
 
-def test_down_of_a_stack_that_is_not_up_says_so():
-    result = llmchaos("down", "mvp", "--runtime", "local")
+def test_down_of_a_stack_that_is_not_up_says_so(tmp_path):
+    result = llmchaos("down", "mvp", "--runtime", "local", env={"TMPDIR": str(tmp_path)})
     assert result.returncode == 0 and "no local mvp is running" in result.stdout
+
+
+@pytest.mark.parametrize("content", ["", '{"pid": ', '{"workdir": "x"}', '{"pid": "12"}'])
+def test_down_removes_a_torn_state_file_and_says_so(tmp_path, content):
+    """A supervisor stopped while writing its state file (CI saw one: down then crashed on it)."""
+    state = tmp_path / f"llmchaos-{os.getuid()}" / "mvp.local.json"
+    state.parent.mkdir()
+    state.write_text(content)
+    result = llmchaos("down", "mvp", "--runtime", "local", env={"TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "is unreadable" in result.stdout and not state.exists()
 
 
 def test_a_service_that_dies_at_start_fails_up_at_once_with_its_log(tmp_path):
