@@ -190,7 +190,8 @@ def _print_urls(runtime) -> None:
 @click.option("--runtime", "runtime_name", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
 @click.option("--restart", type=click.Choice(["no", "on-failure", "always", "unless-stopped"]), default="no", show_default=True, help="Restart policy after a crash.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), help="Local runtime: where logs and data go [default: runs/local/STACK].")
-def up(stack: str, runtime_name: str, restart: str, workdir: Path | None) -> None:
+@click.option("--frontend/--no-frontend", default=True, show_default=True, help="Deploy the stack's Chainlit page (compose profile frontend).")
+def up(stack: str, runtime_name: str, restart: str, workdir: Path | None, frontend: bool) -> None:
     """Deploy STACK and wait until every service is healthy.
 
     Docker: the containers keep running (`llmchaos down STACK` removes them). Local: the
@@ -202,7 +203,7 @@ def up(stack: str, runtime_name: str, restart: str, workdir: Path | None) -> Non
     spec = load_stack(stack)
     kind, why = choose_runtime(runtime_name)
     click.echo(why, err=True)
-    runtime = make_runtime(kind, spec, restart=restart, workdir=workdir)
+    runtime = make_runtime(kind, spec, restart=restart, workdir=workdir, profiles=("frontend",) if frontend else ())
     started = time.monotonic()
     click.echo(f"starting {stack} ({kind}): {', '.join(runtime.services())}", err=True)
     runtime.up()

@@ -20,7 +20,7 @@ port; when two services end up on one port, the other's /health would pass for t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,8 @@ import yaml
 
 from llmchaos.errors import ComposeFileError
 
-SERVICE_KEYS = {"image", "build", "command", "environment", "ports", "volumes", "depends_on", "restart", "healthcheck", "stop_grace_period", "x-llmchaos"}
-ROLES = {"llm", "backend", "worker", "datastore", "server"}
+SERVICE_KEYS = {"image", "build", "command", "environment", "ports", "volumes", "depends_on", "restart", "healthcheck", "stop_grace_period", "profiles", "x-llmchaos"}
+ROLES = {"llm", "backend", "worker", "datastore", "server", "frontend"}
 
 _VAR = re.compile(r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
 _PORT = re.compile(r"^(?:(?P<ip>[0-9.]+):)?(?P<host>\$\{[^}]*\}|[^:]+):(?P<container>\d+)(?:/tcp)?$")
@@ -116,6 +116,7 @@ class ComposeService:
     healthcheck: dict[str, Any] | None
     stop_grace_period_s: float
     display: str | None = None  # how ``llmchaos up`` shows where the service is (x-llmchaos.url)
+    profiles: tuple[str, ...] = ()  # compose profiles: deployed only when one of them is asked for
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,13 @@ def _health(path: Path, name: str, meta: dict[str, Any], ports: tuple[PortMappin
     raise _fail(path, where, f"unsupported probe {health!r}")
 
 
-def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> ComposeFile:
-    """Parse and interpolate ``path``; raise ``ComposeFileError`` naming what is wrong."""
+def load_compose(path: Path, variables: Mapping[str, str] | None = None, profiles: Iterable[str] | None = None) -> ComposeFile:
+    """Parse and interpolate ``path``; raise ``ComposeFileError`` naming what is wrong.
+
+    ``profiles``: the active compose profiles, with compose's meaning (a service that lists
+    profiles is kept only if one of them is active: the stacks' Chainlit front ends are
+    profile ``frontend``, deployed for the scenarios and the ``up`` that want a page);
+    ``None`` keeps every service (the stack's whole description)."""
     try:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
@@ -247,6 +253,9 @@ def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> Comp
         except ValueError as exc:
             raise _fail(path, f"services.{name}.stop_grace_period", str(exc)) from None
         ports = _ports(path, name, raw["services"][name].get("ports") or [], spec.get("ports") or [])
+        service_profiles = spec.get("profiles") or []
+        if not isinstance(service_profiles, list) or not all(isinstance(x, str) and x for x in service_profiles):
+            raise _fail(path, f"services.{name}.profiles", f"expected a list of profile names, got {service_profiles!r}")
         services[name] = ComposeService(
             name=name,
             role=role,
@@ -262,5 +271,13 @@ def load_compose(path: Path, variables: Mapping[str, str] | None = None) -> Comp
             healthcheck=spec.get("healthcheck"),
             stop_grace_period_s=grace,
             display=meta.get("url"),
+            profiles=tuple(service_profiles),
         )
+    if profiles is not None:
+        active = set(profiles)
+        services = {n: s for n, s in services.items() if not s.profiles or active & set(s.profiles)}
+        for name, svc in services.items():
+            missing = [d for d in svc.depends_on if d not in services]
+            if missing:
+                raise _fail(path, f"services.{name}.depends_on", f"{missing[0]!r} is in a profile that is not active")
     return ComposeFile(path, services, tuple(sorted(declared)))

@@ -25,7 +25,7 @@ import importlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -131,8 +131,9 @@ class Stack:
     def compose_path(self) -> Path:
         return self.directory / "compose.yaml"
 
-    def compose(self, variables: Mapping[str, str] | None = None) -> ComposeFile:
-        return load_compose(self.compose_path, variables)
+    def compose(self, variables: Mapping[str, str] | None = None, profiles: Iterable[str] | None = None) -> ComposeFile:
+        """The compose file; ``profiles`` as in ``load_compose`` (None: every service)."""
+        return load_compose(self.compose_path, variables, profiles)
 
     def default_ports(self) -> dict[str, int]:
         """Every published port by its variable, from the compose defaults and the environment."""

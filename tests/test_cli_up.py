@@ -26,7 +26,8 @@ MVP = load_stack("mvp")
 
 def start_up(runtime: str, tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     (tmp_path / "tmp").mkdir()  # its own TMPDIR: the state file of a local `up` stays out of the user's
-    env = {**os.environ, "LLM_PORT": str(free_port()), "MVP_BACKEND_PORT": str(free_port()), "TMPDIR": str(tmp_path / "tmp")}
+    ports = {var: str(free_port()) for var in MVP.port_variables()}
+    env = {**os.environ, **ports, "TMPDIR": str(tmp_path / "tmp")}
     command = [sys.executable, "-m", "llmchaos", "up", "mvp", "--runtime", runtime, "--workdir", str(tmp_path)]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), env
 
@@ -50,13 +51,13 @@ def test_sigint_stops_a_local_deployment_and_leaves_no_process(tmp_path):
             break
     else:
         pytest.fail("".join(lines))
-    children = wait_until(lambda: len(c := {p for p, parent in parents().items() if parent == up.pid}) == 2 and c, what="two service processes")
+    children = wait_until(lambda: len(c := {p for p, parent in parents().items() if parent == up.pid}) == 3 and c, what="three service processes (llm, backend, frontend)")
     up.send_signal(signal.SIGINT)
     assert up.wait(timeout=60) == 130
     assert "interrupted" in up.stdout.read()
     for pid in children:
         wait_until(lambda: process_state(pid) in (None, "Z"), timeout=10, what=f"child {pid} to be gone")
-    assert port_free(env["LLM_PORT"]) and port_free(env["MVP_BACKEND_PORT"])
+    assert port_free(env["LLM_PORT"]) and port_free(env["MVP_BACKEND_PORT"]) and port_free(env["MVP_FRONTEND_PORT"])
     assert list((tmp_path / "tmp").rglob("*.json")) == [], "the state file outlived the deployment"
 
 

@@ -23,12 +23,13 @@ def test_durations():
 def test_every_stack_loads_and_its_ports_can_be_moved():
     assert "mvp" in known_stacks()
     stack = load_stack("mvp")
-    assert stack.port_variables() == {"LLM_PORT": "llm", "MVP_BACKEND_PORT": "backend"}
-    assert stack.primary_ports() == {"llm": "LLM_PORT", "backend": "MVP_BACKEND_PORT"}
+    assert stack.port_variables() == {"LLM_PORT": "llm", "MVP_BACKEND_PORT": "backend", "MVP_FRONTEND_PORT": "frontend"}
+    assert stack.primary_ports() == {"llm": "LLM_PORT", "backend": "MVP_BACKEND_PORT", "frontend": "MVP_FRONTEND_PORT"}
     moved = stack.compose({"MVP_BACKEND_PORT": "18000", "RESTART_POLICY": "always"}).services["backend"]
     assert (moved.ports[0].host_ip, moved.ports[0].host_port, moved.ports[0].container_port) == ("127.0.0.1", 18000, 8000)
     assert moved.restart == "always"
-    assert stack.compose({}).start_order() == ["llm", "backend"]
+    assert stack.compose({}).start_order() == ["llm", "backend", "frontend"]
+    assert stack.compose({}, profiles=()).start_order() == ["llm", "backend"], "the page is in profile frontend"
     for name in known_stacks():
         for svc in load_stack(name).compose({}).services.values():
             assert all(p.host_ip == "127.0.0.1" for p in svc.ports), f"{name}/{svc.name} must publish on 127.0.0.1 only"
@@ -82,3 +83,18 @@ def test_every_backend_and_fake_provider_is_probed_for_its_own_name():
         for svc in load_stack(name).compose({}).services.values():
             if svc.role in ("backend", "llm"):
                 assert svc.health.service == svc.role, f"{name}/{svc.name}: set x-llmchaos.health.service: {svc.role}"
+
+
+def test_a_service_in_a_profile_is_kept_only_when_the_profile_is_active(tmp_path):
+    path = tmp_path / "compose.yaml"
+    path.write_text(
+        "services:\n"
+        "  api: {image: x, x-llmchaos: {role: backend, health: {process: true}}}\n"
+        "  page: {image: x, profiles: [frontend], depends_on: [api], x-llmchaos: {role: frontend, health: {process: true}}}\n"
+        "  debug: {image: x, profiles: [debug], depends_on: [page], x-llmchaos: {role: worker, health: {process: true}}}\n"
+    )
+    assert list(load_compose(path).services) == ["api", "page", "debug"]
+    assert list(load_compose(path, profiles=()).services) == ["api"]
+    assert list(load_compose(path, profiles=["frontend"]).services) == ["api", "page"]
+    with pytest.raises(ComposeFileError, match=r"services.debug.depends_on: 'page' is in a profile that is not active"):
+        load_compose(path, profiles=["debug"])

@@ -103,7 +103,7 @@ def test_a_fault_target_no_stack_has_is_an_error_naming_the_file_and_field(tmp_p
     with pytest.raises(BadInputError) as caught:
         load_scenario(str(path))
     text = str(caught.value)
-    assert str(path) in text and f"{field}: {message}" in text and "known: backend, datastore, llm" in text
+    assert str(path) in text and f"{field}: {message}" in text and "known: backend, datastore, frontend, llm" in text
 
 
 @pytest.mark.parametrize("target", ["worker", "datastore", "server", "redis", "postgres", "temporal", "llm", "[datastore, server]"])

@@ -47,10 +47,13 @@ class Runtime(abc.ABC):
     name: str = ""
 
     def __init__(
-        self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no", env: Mapping[str, str] | None = None
+        self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no", env: Mapping[str, str] | None = None,
+        profiles: Iterable[str] = (),
     ) -> None:
         """``ports`` moves published ports by their compose variable, e.g. ``{"MVP_BACKEND_PORT": 18000}``;
-        ``env`` adds variables for the stack's services (the fake provider's profile, timeouts)."""
+        ``env`` adds variables for the stack's services (the fake provider's profile, timeouts);
+        ``profiles``: the compose profiles to deploy besides the services without one
+        (``frontend``: the stack's Chainlit page)."""
         if restart not in RESTART_POLICIES:
             raise ValueError(f"restart policy {restart!r}: expected one of {', '.join(RESTART_POLICIES)}")
         unknown = set(ports or {}) - set(stack.port_variables())
@@ -61,7 +64,8 @@ class Runtime(abc.ABC):
         self.env: dict[str, str] = dict(env or {})
         self.ports: dict[str, int] = {**stack.default_ports(), **(ports or {})}
         self.primary = stack.primary_ports()
-        self.compose: ComposeFile = stack.compose(self.variables())
+        self.profiles = tuple(profiles)
+        self.compose: ComposeFile = stack.compose(self.variables(), self.profiles)
 
     def variables(self) -> dict[str, str]:
         """Compose interpolation variables: the environment, our ports and restart policy."""

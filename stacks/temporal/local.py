@@ -3,6 +3,7 @@ Web UI), worker, backend."""
 
 from __future__ import annotations
 
+from stacks.common.frontend_server import frontend_process
 from stacks.datastores.service import temporal_process
 from stacks.llm.service import llm_process
 from stacks.spec import LocalContext, LocalProcess
@@ -20,4 +21,4 @@ def local_processes(ctx: LocalContext) -> dict[str, LocalProcess]:
         [ctx.python, "-m", "uvicorn", "stacks.temporal.backend:app", "--host", "127.0.0.1", "--port", str(ctx.port("backend")), "--no-access-log"],
         env=common,
     )
-    return {"llm": llm_process(ctx), "temporal": temporal, "worker": worker, "backend": backend}
+    return {"llm": llm_process(ctx), "temporal": temporal, "worker": worker, "backend": backend, "frontend": frontend_process(ctx, "temporal", {"TEMPORAL_UI_URL": f"http://127.0.0.1:{ctx.ports['TEMPORAL_UI_PORT']}"})}

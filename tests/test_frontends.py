@@ -1,0 +1,96 @@
+"""The stacks' Chainlit pages in headless Chromium: ask, press F5 at half the answer, and
+check what the page shows after, as the seeds tell it per stack.
+
+- ``reask`` stacks (MVP, Redis): the refreshed page has lost the task (empty, no task id
+  in its address); asking again shows the whole answer, generated a second time by the MVP,
+  and by Redis unless the first answer was already cached (the page's badge says which).
+- ``reattach`` stacks (Temporal and the designs beyond the seeds): the address keeps the
+  task id, the refreshed page reads the same task again and ends with the full, correct
+  answer, each chunk shown once, and the provider was called once.
+Every stack on local processes; the MVP and Temporal in containers too (the compose
+``frontend`` service). Skipped with the reason where Chromium is absent.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from llmchaos.ports import free_port_plan
+from llmchaos.runtime import make_runtime
+from loadtests.browser import BrowserUser, chromium_path, normalise
+from stacks.llm.text import expected_text, text_sha256
+from stacks.spec import known_stacks, load_manifest, load_stack
+
+from stack_api import ledger
+
+pytestmark = pytest.mark.skipif(chromium_path() is None, reason="no Chromium: apt-get install chromium (.ci/run installs it)")
+
+TOKENS = 120
+# slow enough that half an answer is on screen for a while (about 7 s of streaming); the
+# seeds' Temporal saves one chunk per activity, spaced as in its seed profile
+LLM = {"LLM_TTFT_MS": "200", "LLM_ITL_MS": "60", "LLM_OUTPUT_TOKENS": str(TOKENS), "TEMPORAL_CHUNK_INTERVAL_S": "0.3"}
+CASES = [pytest.param(s, "local", id=f"{s}-local") for s in known_stacks()] + [
+    pytest.param(s, "docker", id=f"{s}-docker", marks=pytest.mark.docker) for s in ("mvp", "temporal")
+]
+
+
+@pytest.fixture
+def page_stack(request):
+    stack_name, runtime_kind = request.param
+    stack = load_stack(stack_name)
+    workdir = Path(tempfile.mkdtemp(prefix="llmchaos-test-"))
+    workdir.chmod(0o755)
+    extra = {"workdir": workdir / stack_name} if runtime_kind == "local" else {"project": f"llmchaos-test-{uuid.uuid4().hex[:8]}"}
+    runtime = make_runtime(runtime_kind, stack, ports=free_port_plan(stack.default_ports()), env=LLM, profiles=("frontend",), **extra)
+    try:
+        runtime.up()
+        yield runtime, workdir
+    finally:
+        runtime.down()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def calls_for(runtime, answer: str) -> int:
+    """How many times the provider was asked for this answer (prompt, model and seed fix it)."""
+    return sum(1 for row in ledger(runtime) if row["text_sha256"] == text_sha256(answer))
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("page_stack", [c.values for c in CASES], ids=[c.id for c in CASES], indirect=True)
+def test_f5_at_half_the_answer_shows_what_the_seeds_say(page_stack):
+    runtime, workdir = page_stack
+    f5 = load_manifest(runtime.stack.name).f5
+    prompt = f"What survives a refresh on {runtime.stack.name}? {uuid.uuid4().hex[:6]}"
+    answer = expected_text(prompt, "gpt-4o", 0, output_tokens=TOKENS)
+    want = normalise(answer)
+    with BrowserUser(runtime.url("frontend"), shots=workdir / "shots") as user:
+        user.open()
+        user.ask(prompt)
+        half = user.wait(lambda v: len(normalise(v.answer)) >= len(want) / 2, 90, "half of the answer")
+        assert want.startswith(normalise(half.answer)), "the page shows text that is not the answer's beginning"
+        before, after = user.refresh()
+        assert want.startswith(normalise(before.answer)) and len(normalise(before.answer)) >= len(want) / 2
+        if f5 == "reask":
+            assert "task_id=" not in after.url and after.answer == "", f"a {f5} page kept its task after F5: {after}"
+            time.sleep(1.0)  # a person reads the empty page, then asks again
+            assert user.look().answer == "", "the refreshed page found the task by itself"
+            user.ask(prompt)
+            end = user.wait(lambda v: v.ended, 90, "the end of the second answer")
+            assert normalise(end.answer) == want
+            calls = calls_for(runtime, answer)
+            cache_hit = any("CACHE HIT" in line for line in end.status)
+            if runtime.stack.name == "redis":
+                assert calls == (1 if cache_hit else 2), (calls, end.status)
+            else:
+                assert calls == 2, f"the MVP should have generated the answer again: {calls} calls"
+        else:
+            assert "task_id=" in after.url, f"the address lost the task id: {after.url}"
+            end = user.wait(lambda v: v.ended, 90, "the end of the answer")
+            assert normalise(end.answer) == want, "the refreshed page does not show the answer exactly once"
+            assert calls_for(runtime, answer) == 1, "a refresh made the stack call the provider again"
