@@ -28,13 +28,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,report]'
 	touch $(STAMP)
 
-# test: TEST_WORKERS pytest-xdist processes, each test module on one of them (its shared
-# deployments are made once); the suite idles ~45 % of a run on one process, waiting on
-# servers, containers and timeouts. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
-
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest
 
 chaos-test: setup
 	@if [ "$(RUNTIME)" != local ]; then bash .ci/ensure-docker || [ "$(RUNTIME)" = auto ]; fi

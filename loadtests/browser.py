@@ -4,7 +4,7 @@ Why: the seeds' headline failure is a browser refresh, and the Locust users only
 what a page does after F5. This user opens the stack's own page (``frontend`` service),
 types a question, presses F5 (``page.reload``) at a chosen share of the answer, and reads
 what the page shows before and after, as a person would: the answer's text and the page's
-status lines (``stacks.common.frontend.STATUS_MARK``), with screenshots.
+status lines (``stacks.common.frontend_server.STATUS_MARK``), with screenshots.
 
 The browser's requests stay on 127.0.0.1: anything else the page asks for (web fonts) is
 refused here, by the route filter, not left to fail on the network.
@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stacks.common.frontend import STATUS_MARK
+from stacks.common.frontend_server import STATUS_MARK
 
 MESSAGES = '[data-step-type="assistant_message"] .message-content'
 ENDED = re.compile(r" · (completed|failed|cancelled) · ")

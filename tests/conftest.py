@@ -160,8 +160,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     except NoDockerEngineError as exc:
         _docker["skip"] = f"no Docker engine could be started ({exc})"
         return
-    # pytest-xdist workers collect (and so arrive here) at once: one builds, the others wait
-    # on the lock and then find the images up to date.
+    # two test sessions at once (two checkouts, or pytest-xdist workers) would build the
+    # same images at once: one builds, the others wait on the lock and find them up to date.
     with open(Path(tempfile.gettempdir()) / f"llmchaos-test-images-{os.getuid()}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if reporter:

@@ -7,8 +7,8 @@ check what the page shows after, as the seeds tell it per stack.
 - ``reattach`` stacks (Temporal and the designs beyond the seeds): the address keeps the
   task id, the refreshed page reads the same task again and ends with the full, correct
   answer, each chunk shown once, and the provider was called once.
-Every stack on local processes; the MVP and Temporal in containers too (the compose
-``frontend`` service). Skipped with the reason where Chromium is absent.
+Every stack on local processes; the MVP in containers too (the compose ``frontend``
+service, the same for every stack). Skipped with the reason where Chromium is absent.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ TOKENS = 120
 # seeds' Temporal saves one chunk per activity, spaced as in its seed profile
 LLM = {"LLM_TTFT_MS": "200", "LLM_ITL_MS": "60", "LLM_OUTPUT_TOKENS": str(TOKENS), "TEMPORAL_CHUNK_INTERVAL_S": "0.3"}
 CASES = [pytest.param(s, "local", id=f"{s}-local") for s in known_stacks()] + [
-    pytest.param(s, "docker", id=f"{s}-docker", marks=pytest.mark.docker) for s in ("mvp", "temporal")
+    pytest.param(s, "docker", id=f"{s}-docker", marks=pytest.mark.docker) for s in ("mvp",)
 ]
 
 

@@ -192,8 +192,8 @@ def _interrupt(command: list[str], runtime: str, ready: Callable[[], bool], what
         import docker
 
         left = docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"})
-        # the run's cells only (project llmchaos-mvp-<scenario>-<repetition>): other tests may
-        # have an MVP of their own up at the same time (pytest-xdist)
+        # the run's cells only (project llmchaos-mvp-<scenario>-<repetition>): an MVP of
+        # another test session (another checkout) may be up at the same time
         assert [c.name for c in left if c.labels.get("com.docker.compose.project", "").startswith("llmchaos-mvp-")] == []
 
 

@@ -38,10 +38,10 @@ import httpx
 from chainlit.input_widget import Select, Slider
 
 from stacks.common.api_shapes import StackAPI, api_for
+from stacks.common.frontend_server import STATUS_MARK
 from stacks.spec import load_manifest
 
 POLL_S = 0.2  # the seeds' polling loop
-STATUS_MARK = "ⓘ"  # starts every line that is not the answer (a browser user tells them apart by it)
 GIVE_UP_S = float(os.environ.get("FRONTEND_GIVE_UP_S", "900"))  # a page stops following a task that shows nothing new for this long
 PROVIDERS = {"openai": ["gpt-4o", "gpt-4"], "anthropic": ["claude-3-5-sonnet-latest"]}
 

@@ -17,6 +17,10 @@ import shutil
 from pathlib import Path
 
 APP_TEMPLATE = Path(__file__).resolve().parent / "chainlit_app"
+# Starts every line of the page that is not the answer, so that a browser user
+# (loadtests/browser.py) tells them apart. Here, not in frontend.py: importing chainlit
+# writes its config into the current directory, which a browser user must not do.
+STATUS_MARK = "ⓘ"
 STACKS_DIR = Path(__file__).resolve().parent.parent
 
 
