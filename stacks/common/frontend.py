@@ -127,7 +127,6 @@ class ChatPage:
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             await cl.Message(content=f"{STATUS_MARK} ⚠ the backend did not take the question: {_why(exc)}", author="status").send()
             return
-        cl.user_session.set("task_id", task_id)
         if self.f5 == "reattach":
             await cl.send_window_message({"task_id": task_id})  # public/frontend.js puts it in the address
         badge = self.extras.badge(submitted)
