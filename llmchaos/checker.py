@@ -96,6 +96,13 @@ def align(expected: str, delivered: str) -> Alignment:
     Text inserted where nothing of the answer is missing, and found verbatim in the answer,
     is a repeat (the same text again under new chunk ids); any other unmatched delivered
     text is foreign (corrupt)."""
+    if expected.startswith(delivered):  # the whole answer or a prefix of it (most requests): what the matcher finds, 10x faster
+        return Alignment(len(delivered), [], [])
+    return matched_alignment(expected, delivered)
+
+
+def matched_alignment(expected: str, delivered: str) -> Alignment:
+    """``align`` without its shortcut: the opcodes of difflib's matcher."""
     matcher = difflib.SequenceMatcher(None, expected, delivered, autojunk=False)
     matched, extra, repeated = 0, [], []
     for op, e0, e1, d0, d1 in matcher.get_opcodes():

@@ -4,6 +4,8 @@
   append to it, and only the times say what happened when.
 - A loss injected into a correct history (a chunk the user never received) is always found:
   the request is no longer correct and the data loss is above zero.
+- The alignment's shortcut (an answer delivered whole or cut short) gives what the full
+  matcher gives, on any text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmchaos.checker import expectation, request_results, summarize
+from llmchaos.checker import align, expectation, matched_alignment, request_results, summarize
 from llmchaos.history import Event
 from llmchaos.metrics import cell_metrics
 
@@ -87,3 +89,10 @@ def test_a_chunk_the_user_never_received_is_always_found(seed, requests, pick):
     assert victim.outcome != "correct" and victim.delivered_chars < len(victim.expected), lost
     assert summarize(list(results.values()))["data_loss_pct"] > 0
     assert cell_metrics(events, [], EXPECT)["tasks_correct"] == requests - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(expected=st.text(alphabet="ab c.", max_size=40), cut=st.integers(0, 40), tail=st.text(alphabet="ab c.", max_size=6))
+def test_the_alignment_shortcut_agrees_with_the_matcher(expected, cut, tail):
+    for delivered in (expected, expected[:cut], expected[:cut] + tail, tail + expected[cut:]):
+        assert align(expected, delivered) == matched_alignment(expected, delivered)

@@ -9,7 +9,8 @@ Three steps, each skipped when its inputs have not changed:
    and PostgreSQL servers for the stacks that run them), labelled with that package list.
 2. A wheelhouse (``build/wheelhouse``): the project's dependencies downloaded on the host
    as wheels for the images' Python, checked complete by the base image's own pip, and
-   installed in the images with ``--no-index``.
+   installed in the images with ``--no-index``. A copy is kept under
+   ``~/.cache/llmchaos/wheelhouse`` (``LLMCHAOS_CACHE``) by its inputs, for other checkouts.
 3. Each image a stack's compose file builds, labelled with a hash of everything that
    goes into it (Dockerfile, context files, base image id, build arguments); an image
    already carrying the same hash is not rebuilt.
@@ -43,6 +44,8 @@ DEBIAN_PACKAGES = ("ca-certificates", "procps", "python3", "python3-venv", "redi
 INPUTS_LABEL = "io.llmchaos.inputs"
 PACKAGES_LABEL = "io.llmchaos.packages"
 CONTEXT_DIRS = ("llmchaos", "stacks", "build/wheelhouse")
+# Wheelhouses kept by fingerprint (base image and requirements), shared by every checkout.
+WHEELHOUSE_CACHE = Path(os.environ.get("LLMCHAOS_CACHE", Path.home() / ".cache" / "llmchaos")) / "wheelhouse"
 
 Say = Callable[[str], None]
 
@@ -205,14 +208,20 @@ def build_wheelhouse(client, base: str, say: Say, dest: Path = WHEELHOUSE) -> Pa
     """
     requirements = "\n".join(image_requirements()) + "\n"
     fingerprint = f"# for {client.images.get(base).id}\n" + requirements
-    stamp = dest / "requirements.txt"
-    if stamp.exists() and (dest / ".fingerprint").exists() and (dest / ".fingerprint").read_text() == fingerprint:
+    cached = WHEELHOUSE_CACHE / _digest([fingerprint])
+    if _complete(dest, fingerprint):
         say("wheelhouse is up to date")
+        if not _complete(cached, fingerprint):
+            _keep(dest, cached)
         return dest
     shutil.rmtree(dest, ignore_errors=True)
+    if _complete(cached, fingerprint):
+        shutil.copytree(cached, dest)
+        say(f"wheelhouse copied from {cached}")
+        return dest
     dest.mkdir(parents=True)
-    stamp.write_text(requirements)
-    say(f"downloading wheels for Python 3.11 / {platform.machine()} into {dest.relative_to(ROOT)}")
+    (dest / "requirements.txt").write_text(requirements)
+    say(f"downloading wheels for Python 3.11 / {platform.machine()} into {dest}")
     _pip_wheel_sdists(dest)
     _pip_download(dest, image_requirements())
     for _ in range(10):
@@ -224,7 +233,28 @@ def build_wheelhouse(client, base: str, say: Say, dest: Path = WHEELHOUSE) -> Pa
     else:
         raise ImageBuildError(f"the wheelhouse is still incomplete for {base} after 10 rounds")
     (dest / ".fingerprint").write_text(fingerprint)  # last: an interrupted build starts over
+    _keep(dest, cached)
     return dest
+
+
+def _complete(folder: Path, fingerprint: str) -> bool:
+    marker = folder / ".fingerprint"
+    return (folder / "requirements.txt").exists() and marker.exists() and marker.read_text() == fingerprint
+
+
+def _keep(wheelhouse: Path, cached: Path) -> None:
+    """A copy outside the checkout: a fresh clone (CI) finds the same bytes instead of
+    downloading them again, so its images, whose inputs include them, are up to date."""
+    staging = None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=cached.parent, prefix=".partial-"))
+        shutil.copytree(wheelhouse, staging, dirs_exist_ok=True)
+        shutil.rmtree(cached, ignore_errors=True)
+        staging.rename(cached)
+    except OSError:  # a cache only: the next build downloads again
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 # -- 3. stack images ---------------------------------------------------------------------
