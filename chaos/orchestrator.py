@@ -51,8 +51,9 @@ from llmchaos.metrics import Expectations, cell_metrics, verdict
 from llmchaos.ports import free_port_plan
 from llmchaos.runtime import Runtime, make_runtime
 from loadtests.adapters import APIClient, adapter_for
-from loadtests.config import LoadConfig
-from loadtests.runner import LoadProcess
+from loadtests.browser import chromium_path
+from loadtests.config import LoadConfig, PagesConfig
+from loadtests.runner import LoadProcess, PageProcess
 from stacks.llm.text import derive_seed
 from stacks.spec import load_stack
 
@@ -139,6 +140,8 @@ class Orchestrator:
             self.scenarios[scenario.name] = scenario
             for stack in plan.stacks:
                 scenario.for_stack(stack, plan.profile)  # a stack's own profile changes are checked now too
+            if scenario.browsers.users and chromium_path() is None:
+                raise BadInputError(f"scenario {scenario.name} opens pages in a browser and this machine has no Chromium: apt-get install chromium (or leave the scenario out)")
         self.cells = [
             Cell(stack, name, rep, plan.out / stack / name / str(rep))
             for stack in plan.stacks
@@ -235,7 +238,9 @@ class Orchestrator:
         ports = free_port_plan(stack.default_ports())
         # its own working directory, or Docker project: cells running at once never share a container or volume
         extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {"project": docker_project(cell)}
-        runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults), **extra)
+        browsers = scenario.browsers
+        runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults),
+                               profiles=("frontend",) if browsers.users else (), **extra)  # fmt: skip
         planned = scenario.load.users * scenario.load.tasks_per_user
         settings = {
             "stack": cell.stack, "scenario": cell.scenario, "repetition": cell.repetition, "profile": plan.profile,
@@ -243,6 +248,8 @@ class Orchestrator:
             "restart_policy": runtime.restart, "llm": {"seed": seed, "output_tokens": scenario.provider.output_tokens},
             "load": {"planned_requests": planned}, "started": _now(), "status": "running",
         }  # fmt: skip
+        if browsers.users:
+            settings["pages"] = {"planned_requests": browsers.users * browsers.tasks_per_user}
         why_not = not_applicable(scenario.faults, cell.stack, runtime.compose)
         if why_not:
             cell.status, cell.summary = "not_applicable", {"reason": why_not}
@@ -260,6 +267,7 @@ class Orchestrator:
         provider: ProviderAdmin | None = None
         nemesis: Nemesis | None = None
         locust: LoadProcess | None = None
+        pages: PageProcess | None = None
         ledger: list[dict[str, Any]] = []
         try:
             try:
@@ -274,6 +282,12 @@ class Orchestrator:
                     llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=started,
                 )  # fmt: skip
                 locust = LoadProcess(config, cell.directory, plan.workers)  # imports during the warm-up, waits for go
+                if browsers.users:
+                    pages = PageProcess(PagesConfig(
+                        **browsers.model_dump(), stack=cell.stack, url=runtime.url("frontend"), reask=stack.manifest.f5 == "reask", seed=seed,
+                        llm_seed=seed, llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=started,
+                        shots=str(cell.directory / "pages" / "shots"),
+                    ), cell.directory)  # fmt: skip
                 with phase("warm-up"):
                     settings["warm_up"] = warm_up(runtime, cell.stack, provider)
                 load_t0 = time.monotonic()
@@ -289,8 +303,13 @@ class Orchestrator:
                 try:
                     with phase("load"):
                         locust.go()
+                        if pages is not None:
+                            pages.go()
                         loaded = locust.wait(tick)
                         settings["load"].update(locust_exit_code=loaded.returncode, elapsed_s=round(loaded.elapsed_s, 3))
+                        if pages is not None:  # people in browsers may still be reading
+                            paged = pages.wait(tick)
+                            settings["pages"].update(exit_code=paged.returncode, elapsed_s=round(paged.elapsed_s, 3))
                     if nemesis is not None:
                         with phase("recovery"):
                             nemesis.finish(timeout=nemesis.recovery_timeout_s * 2 + max(f.downtime_s for f in scenario.faults) + 30)
@@ -326,6 +345,8 @@ class Orchestrator:
                 with phase("teardown"):
                     if locust is not None:
                         locust.close()
+                    if pages is not None:
+                        pages.close()
                     if provider is not None:
                         provider.close()
                     runtime.down()
@@ -333,7 +354,9 @@ class Orchestrator:
                         shutil.rmtree(cell.directory / "runtime", ignore_errors=True)
             with phase("check"):
                 load = settings["load"]
-                metrics = cell_metrics(read_history(history), ledger, expect, Expectations(planned, load.get("locust_exit_code")))
+                paged = settings.get("pages") or {}
+                meant = Expectations(planned, load.get("locust_exit_code"), paged.get("planned_requests", 0), paged.get("exit_code"))
+                metrics = cell_metrics(read_history(history), ledger, expect, meant)
                 load["submitted_requests"] = metrics["tasks_submitted"]
         finally:
             writer.close()

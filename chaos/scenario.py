@@ -1,7 +1,8 @@
 """Scenarios: ``chaos/scenarios/<name>.yaml``, declarative and seeded.
 
 A scenario says what load to apply (``load``: the fields of ``loadtests.config.LoadConfig``
-that are not about a particular run), how the fake provider behaves (``provider``),
+that are not about a particular run; ``browsers``: users in a real browser on the stack's own
+page beside it, ``loadtests.config.Browsers``), how the fake provider behaves (``provider``),
 which variables to give the deployed stack (``environment``: e.g. Temporal's timeouts),
 what breaks and when (``faults``: see ``chaos/faults.py``), how the canary measures
 availability from each fault on (``canary``: see ``chaos/canary.py``), what differs for one stack
@@ -24,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmchaos.errors import BadInputError
+from loadtests.config import Browsers
 from loadtests.config import LoadShape as Load
 from stacks.spec import load_manifest
 
@@ -62,6 +64,7 @@ class Scenario(BaseModel):
     source: str = ""  # the seed document and section whose narrative this scenario tells
     seed: int = 0
     load: Load = Field(default_factory=Load)
+    browsers: Browsers = Field(default_factory=Browsers)  # users in a real browser beside the load (the stack's page is deployed then)
     provider: Provider = Field(default_factory=Provider)
     environment: dict[str, str] = Field(default_factory=dict)
     faults: list[Fault] = Field(default_factory=list)
@@ -113,7 +116,7 @@ def _describe(exc: ValidationError) -> str:
 # the catalogue's reading order: no fault first, then faults from the API outwards
 CATALOGUE = (
     "baseline", "f5-refresh", "f5-reattach", "cache-repeat", "backend-kill", "backend-pause", "worker-kill",
-    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "llm-outage",
+    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "llm-outage", "f5-browser",
 )  # fmt: skip
 
 

@@ -22,6 +22,11 @@ judged on the last view:
   hit whose text is not the right answer for its prompt (a stale or poisoned cache);
 - ``rejected``: the submit itself failed (never accepted: not a task).
 
+**Pages** (``browser-N``, a real browser on the stack's own page): the same requests, but
+what a view delivered is the answer's text the page rendered (``page`` events, as words:
+``as_words``), judged against the expected answer as words (``on_a_page``). A page shows no
+chunk ids, so a chunk shown twice is found only as text shown twice (``duplicated``).
+
 **Data loss**: the expected characters the last view did not deliver, found by aligning
 the delivered text with the expected one (``difflib``, no junk heuristic): a missing chunk
 costs its own characters, not the rest of the answer.
@@ -46,16 +51,25 @@ from stacks.llm.text import expected_text
 OUTCOMES = ("correct", "failed", "lost", "duplicated", "truncated", "corrupt", "rejected")
 FAILED_STATUSES = ("failed", "cancelled")
 USERS = "client-"  # the process prefix of simulated users
+BROWSERS = "browser-"  # users in a real browser, on the stack's own page
 CANARY = "canary"  # our availability probe's requests
 AUDITOR = "auditor"  # the final reads
 
 
+def as_words(text: str) -> str:
+    """Text as a page shows it: words separated by single spaces (a page renders the
+    answer's paragraphs as blocks, not as blank lines)."""
+    return " ".join(text.split())
+
+
 @dataclass
 class View:
-    """What one page load showed for one task: chunks in arrival order."""
+    """What one page load showed for one task: chunks in arrival order, or, for a real
+    browser's page, the answer's text as the page rendered it (``page``, as words)."""
 
     task_id: str | None
     chunks: list[tuple[int, str]] = field(default_factory=list)
+    page: str | None = None
 
     @property
     def by_id(self) -> dict[int, str]:
@@ -67,7 +81,9 @@ class View:
 
     @property
     def text(self) -> str:
-        """The delivered text: one chunk per id, in chunk-id order."""
+        """The delivered text: one chunk per id, in chunk-id order (a browser's page: what it rendered)."""
+        if self.page is not None:
+            return self.page
         shown = self.by_id
         return "".join(shown[i] for i in sorted(shown))
 
@@ -110,7 +126,8 @@ def matched_alignment(expected: str, delivered: str) -> Alignment:
             matched += e1 - e0
         elif op in ("insert", "replace"):
             extra.append((d0, d1))
-            if op == "insert" and delivered[d0:d1] in expected:
+            piece = delivered[d0:d1].strip()  # a page joins the answer shown again with a space
+            if op == "insert" and piece and piece in expected:
                 repeated.append((d0, d1))
     return Alignment(matched, extra, repeated)
 
@@ -225,6 +242,11 @@ def expectation(output_tokens: int, llm_seed: int = 0) -> ExpectFn:
     return lambda prompt, model, max_tokens: expected_text(prompt, model, llm_seed, max_tokens, output_tokens)
 
 
+def on_a_page(expect: ExpectFn) -> ExpectFn:
+    """The expected answer as a browser's page shows it (``as_words``)."""
+    return lambda prompt, model, max_tokens: as_words(expect(prompt, model, max_tokens))
+
+
 def _judge(result: RequestResult) -> str:
     if not result.tasks:
         return "rejected"
@@ -323,6 +345,17 @@ def request_results(events: Iterable[Event], expect: ExpectFn, who: str = USERS,
             if result.first_chunk_t is None and len(result.views) == 1 and view.text:
                 result.first_chunk_t = event.t
             result.status = event.value.get("status", result.status)
+        elif event.f == "page" and event.type == "ok" and result.views:
+            view = result.views[-1]
+            answer = event.value.get("answer", "")
+            if answer and answer != view.page:
+                result.chunk_t.append(event.t)
+                result.news_t.append(event.t)
+                if result.first_chunk_t is None and len(result.views) == 1:
+                    result.first_chunk_t = event.t
+            if answer or view.page is None:  # an emptied page (F5, before asking again) does not erase what this view showed
+                view.page = answer
+            result.status = event.value.get("status") or result.status
         elif event.f == "refresh" and result.views:
             result.refreshes += 1
             if event.value.get("mode") == "reattach":

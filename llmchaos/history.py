@@ -10,7 +10,8 @@ checker. A line::
 - ``t``: seconds since the cell started (before its deployment), on the machine's
   monotonic clock, which every process of the machine shares: the origin is passed to
   each writer (``LLMCHAOS_RUN_T0``).
-- ``process``: ``client-N`` (a simulated user), ``canary`` (our availability probe),
+- ``process``: ``client-N`` (a simulated user), ``browser-N`` (a user in a real browser),
+  ``canary`` (our availability probe),
   ``auditor`` (the final reads), ``nemesis``, ``probe`` (health), ``orchestrator`` (the
   cell's phases).
 - ``type``: invoke, ok, fail or info (Jepsen's operation types).
@@ -34,7 +35,7 @@ from typing import Any
 
 TYPES = ("invoke", "ok", "fail", "info")
 FUNCTIONS = (
-    "submit", "chunks", "status", "refresh", "resume", "final-read",
+    "submit", "chunks", "page", "status", "refresh", "resume", "final-read",
     "kill", "stop", "start", "pause", "resume-process", "kill-all", "llm-fault", "health", "phase",
 )  # fmt: skip
 

@@ -42,6 +42,10 @@ Definitions (one each, the same for every stack):
 - **latency**: TTFT (submit to first non-empty chunk shown) and end-to-end (submit to the
   final status, or to giving up) over every accepted request, and separately over the
   completed ones (``*_completed_*``); percentiles by nearest rank, exact.
+- **pages**: what the browser users' real pages showed (``page_metrics``): the same
+  outcomes, data loss and latency, judged on the text the page rendered; the LLM calls
+  their requests cost; the screenshots around each F5. Their outcomes count in the cell's
+  verdict like the users'.
 - **final state**: per task of the users, the status the final read found (``missing``
   when the stack no longer knows it, ``unreadable`` when it could not serve it);
   acknowledged loss summed over requests (None when nothing was read back).
@@ -56,7 +60,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from llmchaos.checker import CANARY, OUTCOMES, USERS, ExpectFn, RequestResult, request_results, summarize
+from llmchaos.checker import BROWSERS, CANARY, OUTCOMES, USERS, ExpectFn, RequestResult, on_a_page, request_results, summarize
 from llmchaos.history import Event
 from stacks.llm.text import text_sha256
 
@@ -201,17 +205,27 @@ class Attribution:
     per_request: list[list[dict[str, Any]]]  # the users' calls, per request (in the order of ``results``)
     canary: list[dict[str, Any]]
     unattributed: list[dict[str, Any]]
+    per_page: list[list[dict[str, Any]]] = ()  # the browser users' calls, per request (in the order of ``pages``)
 
     @property
     def users(self) -> list[dict[str, Any]]:
         return [row for rows in self.per_request for row in rows]
 
 
-def attribute(results: list[RequestResult], canaries: list[RequestResult], ledger: list[dict[str, Any]]) -> Attribution:
+def attribute(results: list[RequestResult], canaries: list[RequestResult], ledger: list[dict[str, Any]], pages: list[RequestResult] = ()) -> Attribution:
     """Each ledger row to the request that caused it: by its task id, else by the answer it
     generated (a submit the stack accepted but whose answer never reached the client, e.g.
     queued while the backend was frozen and the client had timed out); the rest is
-    unattributed."""
+    unattributed. A browser's page is known by its task ids only (it shows them)."""
+    of_page = {task: i for i, r in enumerate(pages) for task in r.tasks}
+    per_page: list[list[dict[str, Any]]] = [[] for _ in pages]
+    rest = []
+    for row in ledger:
+        if row.get("task_id") in of_page:
+            per_page[of_page[row["task_id"]]].append(row)
+        else:
+            rest.append(row)
+    ledger = rest
     of_task = {task: i for i, r in enumerate(results) for task in r.tasks}
     of_text: dict[str, int] = {}
     for i, r in enumerate(results):
@@ -230,7 +244,7 @@ def attribute(results: list[RequestResult], canaries: list[RequestResult], ledge
             per_request[of_text[text]].append(row)
         else:
             unattributed.append(row)
-    return Attribution(per_request, canary, unattributed)
+    return Attribution(per_request, canary, unattributed, per_page)
 
 
 def _generated(row: dict[str, Any]) -> bool:
@@ -241,9 +255,15 @@ def _usd(rows: Iterable[dict[str, Any]]) -> float:
     return round(sum(row["cost_usd"] for row in rows), 8)
 
 
-def cost(results: list[RequestResult], ledger: list[dict[str, Any]], canaries: list[RequestResult] | None = None) -> dict[str, Any]:
-    """LLM cost, wasted cost, re-generations, provider retries, cache savings, attribution."""
-    who = attribute(results, canaries or [], ledger)
+def _regenerations(per_request: list[list[dict[str, Any]]]) -> int:
+    return sum(max(0, sum(_generated(row) for row in calls) - 1) for calls in per_request)
+
+
+def cost(results: list[RequestResult], ledger: list[dict[str, Any]], canaries: list[RequestResult] | None = None,
+         pages: list[RequestResult] = ()) -> dict[str, Any]:  # fmt: skip
+    """LLM cost, wasted cost, re-generations, provider retries, cache savings, attribution
+    (the browser users' calls are attributed, and counted in ``page_metrics``)."""
+    who = attribute(results, canaries or [], ledger, pages)
     rows = who.users
     useful: set[str] = set()
     for r, calls in zip(results, who.per_request):
@@ -252,7 +272,7 @@ def cost(results: list[RequestResult], ledger: list[dict[str, Any]], canaries: l
         done = [row for row in calls if row.get("task_id") == r.tasks[-1] and row["outcome"] == "completed"]
         if done:
             useful.add(max(done, key=lambda row: row.get("end") or 0)["call_id"])
-    regenerations = sum(max(0, sum(_generated(row) for row in calls) - 1) for calls in who.per_request)
+    regenerations = _regenerations(who.per_request)
     price_of: dict[str | None, float] = {}
     for row in ledger:
         if row["outcome"] == "completed":
@@ -331,9 +351,42 @@ def final_state(results: list[RequestResult]) -> dict[str, Any]:
     }
 
 
-def completeness(planned: int | None, locust_exit_code: int | None, events: list[Event], results: list[RequestResult], unattributed_calls: int) -> list[str]:
+def page_metrics(pages: list[RequestResult], per_page: list[list[dict[str, Any]]], events: Iterable[Event]) -> dict[str, Any]:
+    """What the browser users' pages showed: outcomes, data loss and latency as the users'
+    (on the rendered text), the LLM calls their requests cost, and the screenshots taken
+    just before and just after each F5 (paths relative to the cell)."""
+    summary = summarize(pages)
+    shots: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event.process.startswith(BROWSERS) and event.value.get("shot"):
+            kind = "before" if event.f == "refresh" else "after" if event.value.get("after_refresh") else "end"
+            entry = shots.setdefault(event.value["request"], {"request": event.value["request"], "process": event.process})
+            entry[kind] = event.value["shot"]
+            entry[f"{kind}_chars"] = event.value.get("chars_shown", len(event.value.get("answer", "")))
+    return {
+        "requests": summary["requests"],
+        "accepted": summary["accepted"],
+        "correct": summary["correct"],
+        "outcomes": {k: summary[k] for k in OUTCOMES},
+        "refreshes": summary["refreshes"],
+        "data_loss_pct": round(summary["data_loss_pct"], 6),
+        "llm_calls": sum(len(rows) for rows in per_page),
+        "regenerations": _regenerations(per_page),
+        **latency(pages),
+        "shots": sorted(shots.values(), key=lambda s: s["request"]),
+    }
+
+
+def completeness(planned: int | None, locust_exit_code: int | None, events: list[Event], results: list[RequestResult], unattributed_calls: int,
+                 pages_planned: int = 0, pages: list[RequestResult] = (), pages_exit_code: int | None = None) -> list[str]:  # fmt: skip
     """Why a cell measured nothing trustworthy (empty: it is complete)."""
     reasons = []
+    if pages_exit_code not in (None, 0):
+        reasons.append(f"the browser users exited with code {pages_exit_code}: see pages/pages.log")
+    if pages_planned and len(pages) < pages_planned:
+        reasons.append(f"only {len(pages)} of the {pages_planned} planned browser requests ran: see pages/pages.log")
+    if unended_pages := sum(1 for r in pages if r.tasks and r.ended_t is None):
+        reasons.append(f"{unended_pages} accepted browser requests never ended: the browser users stopped before them")
     if not any(e.process.startswith(USERS) for e in events):
         reasons.append("the history holds no user operation: the load generator sent nothing")
     elif planned is not None and len(results) < planned:
@@ -354,7 +407,9 @@ def verdict(cell: dict[str, Any]) -> str:
     silently lost; ``loss``: a request lost, truncated, duplicated or corrupt, or text a
     user had seen taken back (``error`` is decided before: the cell measured nothing
     trustworthy)."""
-    outcomes = cell["outcomes"]
+    outcomes = dict(cell["outcomes"])
+    for name, count in ((cell.get("pages") or {}).get("outcomes") or {}).items():  # what the real pages showed counts the same
+        outcomes[name] = outcomes.get(name, 0) + count
     if any(outcomes[k] for k in ("lost", "truncated", "duplicated", "corrupt")) or cell["acknowledged_loss_chunks"]:
         return "loss"
     if outcomes["failed"] or outcomes["rejected"]:
@@ -368,6 +423,8 @@ class Expectations:
 
     planned: int | None = None
     locust_exit_code: int | None = None
+    pages_planned: int = 0  # the browser users' requests
+    pages_exit_code: int | None = None
 
 
 def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: ExpectFn, meant: Expectations | None = None) -> dict[str, Any]:
@@ -376,9 +433,11 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
     meant = meant or Expectations()
     results = request_results(events, expect)
     canaries = request_results(events, expect, who=CANARY)
+    pages = request_results(events, on_a_page(expect), who=BROWSERS)
     summary = summarize(results)
     accepted = [r for r in results if r.outcome != "rejected"]
-    spent = cost(results, ledger, canaries)
+    spent = cost(results, ledger, canaries, pages)
+    per_page = attribute(results, canaries, ledger, pages).per_page if pages else []
     return {
         "tasks_submitted": summary["requests"],
         "tasks_accepted": summary["accepted"],
@@ -395,5 +454,6 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
         **spent,
         **experience(results),
         **latency(results),
-        "errors": completeness(meant.planned, meant.locust_exit_code, events, results, spent["unattributed_calls"]),
+        "pages": page_metrics(pages, per_page, events) if pages or meant.pages_planned else None,
+        "errors": completeness(meant.planned, meant.locust_exit_code, events, results, spent["unattributed_calls"], meant.pages_planned, pages, meant.pages_exit_code),
     }

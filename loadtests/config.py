@@ -61,6 +61,37 @@ class LoadShape(BaseModel):
     f5: F5 = Field(default_factory=F5)
 
 
+class Browsers(BaseModel):
+    """Users in a real browser beside the Locust load (``loadtests.pages``): each opens the
+    stack's own page (its ``frontend`` service), asks ``tasks_per_user`` questions one after
+    the other, and presses F5 once in each when ``at_fraction`` of the answer is on screen
+    (``f5: false``: never). What the refreshed page does is the stack's front end's own
+    business (``f5`` in its ``stack.yaml``); a person whose page forgot the question asks it
+    again. ``users: 0`` (the default): no browser, and no front end deployed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: int = Field(0, ge=0)
+    tasks_per_user: int = Field(1, ge=1)
+    f5: bool = True
+    at_fraction: float = Field(0.5, gt=0, lt=1)
+    task_timeout_s: float = Field(120.0, gt=0)  # a person waiting longer gives up: the request is lost
+
+
+class PagesConfig(Browsers):
+    """The browser users' run, written as ``pages.json`` in the cell (``LLMCHAOS_PAGES``)."""
+
+    stack: str
+    url: str  # the stack's page, on 127.0.0.1
+    reask: bool  # the stack's page forgets its task on F5 (the person asks again)
+    seed: int = 0
+    llm_seed: int = 0
+    llm_output_tokens: int = Field(200, ge=1)
+    history: str
+    run_t0: float
+    shots: str  # where the screenshots go
+
+
 class LoadConfig(LoadShape):
     """The shape plus what one run needs: where to send it, the seeds, where to write."""
 

@@ -369,6 +369,36 @@ def _reask_misses_cache(c: dict[str, Any]) -> Judged:
     return (text, "confirmed") if c["regenerations"] else (f"{text}: no prompt was asked again during its generation", "not measured")
 
 
+def _on_pages(stack: str, decide: Callable[[dict[str, Any]], Judged]) -> Rule:
+    """A claim judged on what real pages showed: the ``pages`` block of ``STACK/f5-browser``."""
+
+    def judged(c: dict[str, Any]) -> Judged:
+        pages = c.get("pages")
+        if not pages or not pages["refreshes"]:
+            return f"no page was refreshed in {stack}/f5-browser", "not measured"
+        return decide(pages)
+
+    return _on_cell(stack, "f5-browser", judged)
+
+
+def _pages_text(p: dict[str, Any]) -> str:
+    return f"{p['correct']}/{p['accepted']} pages ended with the whole answer; {p['refreshes']} F5, {p['llm_calls']} LLM calls, {p['regenerations']} re-generations"
+
+
+def _page_asks_again(p: dict[str, Any]) -> Judged:
+    """The refreshed page forgot the question: asked again, it shows the whole answer, paid again."""
+    if p["correct"] != p["accepted"] or not p["regenerations"]:
+        return _pages_text(p), "refuted"
+    return _pages_text(p), "confirmed" if p["regenerations"] >= p["refreshes"] else "mixed"
+
+
+def _page_resumes(p: dict[str, Any]) -> Judged:
+    """The refreshed page found its task again: the whole answer, each chunk once, paid once."""
+    if p["correct"] != p["accepted"]:
+        return _pages_text(p), "refuted"
+    return _pages_text(p), "mixed" if p["regenerations"] else "confirmed"
+
+
 def _f5_time(f5: dict[str, Any], base: dict[str, Any]) -> Judged:
     """F5 at half the answer, then a re-ask: the seeds' 7 minutes for 5 (1.4x; 1.5x with an immediate re-ask)."""
     if f5["e2e_p50_s"] is None or not base["e2e_p50_s"]:
@@ -525,6 +555,19 @@ CLAIMS: list[Claim] = [
           "Total: 5.5 minutes ✅ … Économie vs MVP/Redis: 1.5 min + $0.02",
           "confirmed if temporal's median end to end in f5-refresh is at most 1.15 times its baseline's and below the MVP's in f5-refresh.",
           _on_cells(("temporal", "f5-refresh"), ("temporal", "baseline"), ("mvp", "f5-refresh"), decide=_after_f5(_f5_costs_little_time)), _seed_profile_only(FIVE_MINUTES)),
+    # F5 pressed in a real browser, on the stacks' own pages (f5-browser)
+    Claim("f5-browser-mvp-asks-again", "On the MVP's page, F5 halfway empties it: asked again, the page shows the whole answer, generated a second time.", A_MVP_F5,
+          "User doit re-demander avec MÊME prompt … LIMITATION MVP: Pas de vraie reconnexion après F5",
+          "on mvp/f5-browser (Chromium on the MVP's page): confirmed if every page ended with the whole answer and each F5 cost a re-generation; refuted if a page did not end whole or nothing was re-generated.",
+          _on_pages("mvp", _page_asks_again)),
+    Claim("f5-browser-redis-asks-again", "On the Redis page, F5 halfway loses the task: asked again, the answer is generated a second time.", V_PERF,
+          "REDIS (F5 sans reconnexion) … Avantage: Chunks en DB (mais task perdue)",
+          "on redis/f5-browser (Chromium on the Redis page, which keeps no task id): confirmed if every page ended with the whole answer and each F5 cost a re-generation; refuted if a page did not end whole or nothing was re-generated.",
+          _on_pages("redis", _page_asks_again)),
+    Claim("f5-browser-temporal-resumes", "On Temporal's page, F5 re-attaches to the workflow: the page ends with the whole answer, each chunk once, paid once.", V_PERF,
+          "TEMPORAL (F5 avec auto-recovery) … Coût: $0.02 (1× génération) ✅",
+          "on temporal/f5-browser (Chromium on Temporal's page, the workflow id kept in the address): confirmed if every page ended with the whole answer and nothing was re-generated; mixed if it was.",
+          _on_pages("temporal", _page_resumes), _never(TEMPORAL_F5)),
     Claim("redis-f5-reattach-by-task-id", "With the task id kept, a refreshed Redis page reads every chunk so far from PostgreSQL and keeps polling: no loss, no re-generation.", A_F5_PG,
           "SI on a le task_id: … Return all chunks so far … Frontend displays + continues polling",
           "confirmed if redis/f5-reattach kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.", _on_cell("redis", "f5-reattach", _after_f5(_survives))),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmchaos.checker import CANARY, RequestResult, expectation, request_results
+from llmchaos.checker import BROWSERS, CANARY, RequestResult, expectation, on_a_page, request_results, summarize
 from llmchaos.errors import BadInputError
 from llmchaos.history import Event, read_history
 from llmchaos.metrics import (
@@ -50,6 +50,7 @@ class Repetition:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     results: list[RequestResult] = field(default_factory=list)
     canaries: list[RequestResult] = field(default_factory=list)
+    pages: list[RequestResult] = field(default_factory=list)  # the browser users' requests
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,6 +114,7 @@ def _measure(cell_file: Path) -> Repetition:
         expect = expectation(settings["llm"]["output_tokens"], settings["llm"]["seed"])
         rep.results = request_results(rep.events, expect)
         rep.canaries = request_results(rep.events, expect, who=CANARY)
+        rep.pages = request_results(rep.events, on_a_page(expect), who=BROWSERS)
         rep.metrics = cell_metrics(rep.events, rep.ledger, expect, _meant(settings))
     except (OSError, ValueError, KeyError, TypeError) as exc:  # HistoryError is a ValueError
         rep.status, rep.settings = "error", {**settings, "error": f"{folder}: unreadable ({type(exc).__name__}: {exc})"}
@@ -128,7 +130,8 @@ def _meant(settings: dict[str, Any]) -> Expectations:
     planned = load.get("planned_requests")
     if planned is None and shape:
         planned = shape["users"] * shape["tasks_per_user"]
-    return Expectations(planned, load.get("locust_exit_code"))
+    pages = settings.get("pages") or {}
+    return Expectations(planned, load.get("locust_exit_code"), pages.get("planned_requests", 0), pages.get("exit_code"))
 
 
 def _index(order: list[str], name: str) -> int:
@@ -190,6 +193,8 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     cell.update(cost(results, ledger, canaries))
     cell.update(experience(results))
     cell.update(latency(results))
+    if any(r.metrics.get("pages") for r in done):
+        cell["pages"] = pooled_pages(done)
     cell["verdict"] = verdict(cell)
     if len(done) > 1:
         cell["spread"] = spread(done)
@@ -198,6 +203,23 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
         cell["reason"] = f"{len(broken)} of {len(reps)} repetitions: " + "; ".join(f"#{r.repetition}: {_reason(r)}" for r in broken)
         cell["incomplete_repetitions"] = len(broken)
     return cell
+
+
+def pooled_pages(done: list[Repetition]) -> dict[str, Any]:
+    """What the browser users' pages showed, over the repetitions: outcomes, data loss and
+    latency of their pooled requests, their LLM calls, and every screenshot (its path in the
+    run directory, with the repetition)."""
+    pages = [x for r in done for x in r.pages]
+    summary = summarize(pages)
+    measured = [r.metrics["pages"] for r in done if r.metrics.get("pages")]
+    shots = [{**shot, "repetition": r.repetition, **{k: f"{r.stack}/{r.scenario}/{r.repetition}/{shot[k]}" for k in ("before", "after", "end") if k in shot}}
+             for r in done for shot in (r.metrics.get("pages") or {}).get("shots", [])]  # fmt: skip
+    return {
+        "requests": summary["requests"], "accepted": summary["accepted"], "correct": summary["correct"],
+        "outcomes": {k: summary[k] for k in summary if k in done[0].metrics["outcomes"]}, "refreshes": summary["refreshes"],
+        "data_loss_pct": round(summary["data_loss_pct"], 6), "llm_calls": sum(m["llm_calls"] for m in measured),
+        "regenerations": sum(m["regenerations"] for m in measured), **latency(pages), "shots": shots,
+    }  # fmt: skip
 
 
 # the per-repetition figures whose spread the report shows and the regression gate compares

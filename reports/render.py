@@ -106,6 +106,70 @@ def experience_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
+PAGES_TEXT = (
+    "People in a real browser (headless Chromium) on each stack's own page, beside the load: each asked a question and "
+    "pressed F5 once half of the answer was on screen; a page that forgot the question after F5 was asked it again. "
+    "Outcomes and data loss are judged on the text the page rendered (as words); LLM calls are the calls their requests "
+    "cost (re-generations: calls beyond the first that generated an answer again). Screenshots: just before and just after "
+    "the first F5 of each cell."
+)
+
+
+def page_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """What the browser users' pages showed, per cell that had any."""
+    header = ["stack", "scenario", "pages correct", "F5 pressed", "lost / truncated / duplicated / corrupt", "data loss", "LLM calls",
+              "re-generations", "TTFT p50", "E2E p50"]  # fmt: skip
+    rows = []
+    for c in _measured(matrix):
+        p = c.get("pages")
+        if not p:
+            continue
+        o = p["outcomes"]
+        rows.append([
+            c["stack"], c["scenario"], f"{p['correct']}/{p['accepted']}", str(p["refreshes"]),
+            f"{o['lost']} / {o['truncated']} / {o['duplicated']} / {o['corrupt']}", _num(p["data_loss_pct"], 1, " %"), str(p["llm_calls"]),
+            str(p["regenerations"]), _num(p.get("ttft_p50_s"), 2, " s"), _num(p.get("e2e_p50_s"), 2, " s"),
+        ])  # fmt: skip
+    return header, rows
+
+
+def first_shots(matrix: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Per cell with pages, its first screenshot pair before/after F5: (caption, shot)."""
+    found = []
+    for c in _measured(matrix):
+        for shot in (c.get("pages") or {}).get("shots", []):
+            if "before" in shot and "after" in shot:
+                found.append((f"{c['stack']} / {c['scenario']}: {shot['before_chars']} characters on screen before F5, {shot['after_chars']} after", shot))
+                break
+    return found
+
+
+def _pages_markdown(matrix: dict[str, Any]) -> list[str]:
+    header, rows = page_rows(matrix)
+    if not rows:
+        return []
+    shots = [f"- {caption}: [before]({s['before']}), [after]({s['after']})" for caption, s in first_shots(matrix)]
+    return ["## What real pages showed after F5", "", PAGES_TEXT, "", md_table(header, rows), "", *shots, ""]
+
+
+def _pages_html(matrix: dict[str, Any], shots: dict[str, bytes]) -> str:
+    """``shots``: PNG bytes by their path in the run directory (missing ones are left out)."""
+    header, rows = page_rows(matrix)
+    if not rows:
+        return ""
+
+    def img(path: str, alt: str) -> str:
+        data = shots.get(path)
+        return f'<img alt="{html.escape(alt)}" style="width:49%" src="data:image/png;base64,{base64.b64encode(data).decode()}">' if data else ""
+
+    pairs = "\n".join(
+        f"<figure>{img(s['before'], 'before F5')} {img(s['after'], 'after F5')}<figcaption>{html.escape(caption)} (left: before, right: after)</figcaption></figure>"
+        for caption, s in first_shots(matrix)
+    )
+    return (f'<h2 id="pages">What real pages showed after F5</h2>\n<p>{html.escape(PAGES_TEXT)}</p>\n'
+            f'<div style="overflow-x:auto">{_html_table(header, rows, css="matrix")}</div>\n{pairs}')  # fmt: skip
+
+
 def audit_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Final reads, the canary and where the money went, per measured cell."""
     header = [
@@ -322,6 +386,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         md_table(*audit_rows(matrix)),
         "",
+        *_pages_markdown(matrix),
         "## Guarantees: claimed by the seeds, measured here",
         "",
         md_table(*guarantee_rows(matrix)),
@@ -412,8 +477,9 @@ def _md_inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
 
 
-def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]]) -> str:
-    """``figures``: (id, caption, PNG bytes), embedded in order."""
+def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]], shots: dict[str, bytes] | None = None) -> str:
+    """``figures``: (id, caption, PNG bytes), embedded in order; ``shots``: the pages'
+    screenshots by their path in the run directory."""
     run = matrix["run"]
     header, rows = matrix_rows(matrix)
     g_header, g_rows = guarantee_rows(matrix)
@@ -456,6 +522,7 @@ below; unreadable: the stack could not serve it; missing: it no longer knows it)
 request that caused it, by task or by the answer it generated; calls refused before any token are free provider retries;
 the canary's calls are counted apart from the users'.</p>
 <div style="overflow-x:auto">{_html_table(*audit_rows(matrix), css="matrix")}</div>
+{_pages_html(matrix, shots or {})}
 <h2 id="guarantees">Guarantees: the seeds' table, and what was measured</h2>
 {_html_table(g_header, g_rows, verdict_columns=tuple(range(1 + stacks, len(g_header))))}
 <h2 id="claims">The seeds' claims, checked</h2>

@@ -17,7 +17,7 @@ from . import figures
 from .junit import junit_xml
 from .matrix import build_matrix, load_run
 from .regression import Regression, baseline_from, compare, load_baseline
-from .render import markdown, report_html
+from .render import first_shots, markdown, report_html
 from .summary import summary_markdown
 
 
@@ -53,7 +53,7 @@ def write_report(directory: Path, baseline: Path | None = None, write_baseline: 
         ("matrix.json", json.dumps(matrix, indent=2, ensure_ascii=False, default=str)),
         ("matrix.md", markdown(matrix)),
         ("summary.md", summary_markdown(matrix, [(f"figures/{name}.png", caption) for name, caption, _ in drawn])),
-        ("report.html", report_html(matrix, drawn)),
+        ("report.html", report_html(matrix, drawn, _shots(out.directory, matrix))),
     ):
         (out.directory / name).write_text(text, encoding="utf-8")
         out.files.append(out.directory / name)
@@ -65,3 +65,14 @@ def write_report(directory: Path, baseline: Path | None = None, write_baseline: 
         Path(write_baseline).write_text(json.dumps(baseline_from(matrix), indent=2, ensure_ascii=False, default=str) + "\n")
         out.files.append(Path(write_baseline))
     return out
+
+
+def _shots(directory: Path, matrix: dict) -> dict[str, bytes]:
+    """The screenshots the report shows, read from the run directory (a missing one is left out)."""
+    found = {}
+    for _, shot in first_shots(matrix):
+        for key in ("before", "after"):
+            path = directory / shot[key]
+            if path.is_file():
+                found[shot[key]] = path.read_bytes()
+    return found

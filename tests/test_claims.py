@@ -46,6 +46,11 @@ def cell(stack: str, scenario: str, outcomes: dict[str, int] | None = None, **fi
     return c
 
 
+def pages(correct: int = 2, refreshes: int = 2, regenerations: int = 0) -> dict[str, Any]:
+    """A cell's ``pages`` block: two browser users, each refreshed once unless told."""
+    return {"requests": 2, "accepted": 2, "correct": correct, "refreshes": refreshes, "llm_calls": 2 + regenerations, "regenerations": regenerations}
+
+
 def case(claim_id: str, expected: str, *cells: dict[str, Any], profile: str | None = "ci") -> Any:
     return pytest.param(claim_id, expected, list(cells), profile, id=f"{claim_id}:{expected}:{profile}")
 
@@ -73,6 +78,18 @@ CASES = [
     case("f5-redis-survives", "not measured", cell(R, "f5-reattach", acknowledged_loss_chunks=None)),
     case("f5-redis-survives", "not measured", cell(R, "f5-refresh")),  # re-asking is the other claim
     case("f5-redis-doubles-cost", "confirmed", cell(R, "f5-refresh", **DOUBLED)),
+    # F5 in a real browser: judged on the pages only (the Locust users of the same cell are not asked)
+    case("f5-browser-mvp-asks-again", "confirmed", cell(M, "f5-browser", pages=pages(regenerations=2))),
+    case("f5-browser-mvp-asks-again", "mixed", cell(M, "f5-browser", pages=pages(regenerations=1))),
+    case("f5-browser-mvp-asks-again", "refuted", cell(M, "f5-browser", pages=pages())),
+    case("f5-browser-mvp-asks-again", "refuted", cell(M, "f5-browser", pages=pages(correct=1, regenerations=2))),
+    case("f5-browser-mvp-asks-again", "not measured", cell(M, "f5-browser", pages=pages(refreshes=0, regenerations=2))),
+    case("f5-browser-mvp-asks-again", "not measured", cell(M, "f5-browser")),
+    case("f5-browser-redis-asks-again", "confirmed", cell(R, "f5-browser", pages=pages(regenerations=2))),
+    case("f5-browser-redis-asks-again", "refuted", cell(R, "f5-browser", pages=pages())),
+    case("f5-browser-temporal-resumes", "not comparable/confirmed", cell(T, "f5-browser", pages=pages())),
+    case("f5-browser-temporal-resumes", "not comparable/mixed", cell(T, "f5-browser", pages=pages(regenerations=1))),
+    case("f5-browser-temporal-resumes", "not comparable/refuted", cell(T, "f5-browser", pages=pages(correct=1))),
     case("f5-redis-doubles-cost", "refuted", cell(R, "f5-refresh", **DOUBLED | {"cache_hits": 5})),
     case("f5-mvp-redis-time-1.4x", "confirmed", cell(M, "f5-refresh", e2e_p50_s=3.3), cell(M, "baseline"), cell(R, "f5-refresh", e2e_p50_s=3.1), cell(R, "baseline")),
     case("f5-mvp-redis-time-1.4x", "refuted", cell(M, "f5-refresh", e2e_p50_s=3.3), cell(M, "baseline"), cell(R, "f5-refresh"), cell(R, "baseline")),
@@ -286,7 +303,7 @@ def test_every_claim_confirmed_in_one_repetition_and_refuted_in_another_is_mixed
 
 def test_every_claim_carries_its_source_quote_rule_and_the_claims_it_contradicts():
     judged = claims([], {"profile": "ci"})
-    assert len(judged) == len({c["id"] for c in judged}) == 53
+    assert len(judged) == len({c["id"] for c in judged}) == 56
     by_id = {c["id"]: c for c in judged}
     for c in judged:
         assert set(c) == {"id", "claim", "source", "quote", "rule", "measured", "verdict", "contradicts"}, c["id"]
@@ -324,11 +341,11 @@ def test_the_recorded_run_judges_every_claim_and_lists_the_contradictions(tmp_pa
         archive.extractall(tmp_path / "run", filter="data")
     matrix = build_matrix(load_run(tmp_path / "run"))
     verdicts = {c["id"]: c["verdict"] for c in matrix["claims"]}
-    assert len(verdicts) == 53 and set(verdicts.values()) <= set(VERDICTS)
+    assert len(verdicts) == 56 and set(verdicts.values()) <= set(VERDICTS)
     assert verdicts["temporal-worker-crash-mid-generation"] == "mixed" and verdicts["temporal-worker-crash-while-saving"] == "confirmed"
     assert verdicts["temporal-zero-downtime"] == "refuted" and verdicts["temporal-polls-fail-while-worker-down"] == "confirmed"
     assert verdicts["tco-redis-crash-cost-below-mvp"] == "not comparable"
-    assert Counter(verdicts.values())["not measured"] < 53
+    assert Counter(verdicts.values())["not measured"] < 56
     pairs = contradiction_pairs(matrix)
     assert ("temporal-worker-crash-mid-generation", "temporal-worker-crash-while-saving") in {tuple(sorted((a["id"], b["id"]))) for a, b in pairs}
     page = markdown(matrix)

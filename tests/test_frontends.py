@@ -13,6 +13,7 @@ service, the same for every stack). Skipped with the reason where Chromium is ab
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -94,3 +95,34 @@ def test_f5_at_half_the_answer_shows_what_the_seeds_say(page_stack):
             end = user.wait(lambda v: v.ended, 90, "the end of the answer")
             assert normalise(end.answer) == want, "the refreshed page does not show the answer exactly once"
             assert calls_for(runtime, answer) == 1, "a refresh made the stack call the provider again"
+
+
+@pytest.mark.timeout(400)
+def test_the_f5_browser_scenario_writes_what_real_pages_showed_into_the_cell_and_the_report(traversable_tmp):
+    """The catalogue's f5-browser, made small: one Locust user and one person in Chromium per
+    stack, on a re-asking stack (MVP) and a re-attaching one (dbos). The pages' requests,
+    their F5, their LLM calls and the screenshots reach the matrix and the report."""
+    import yaml
+
+    from chaos.orchestrator import Orchestrator, Plan
+    from chaos.scenario import SCENARIOS_DIR
+    from reports.report import write_report
+
+    scenario = yaml.safe_load((SCENARIOS_DIR / "f5-browser.yaml").read_text())
+    scenario["load"].update(users=1, spawn_rate=1, tasks_per_user=1)
+    scenario["browsers"].update(users=1)
+    path = traversable_tmp / "f5-browser.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    cells = Orchestrator(Plan(["mvp", "dbos"], [str(path)], traversable_tmp / "run", runtime="local")).run()
+    assert [c.status for c in cells] == ["complete", "complete"], [c.error for c in cells]
+    write_report(traversable_tmp / "run")
+    matrix = json.loads((traversable_tmp / "run" / "matrix.json").read_text())
+    pages = {c["stack"]: c["pages"] for c in matrix["cells"]}
+    for stack, calls in (("mvp", 2), ("dbos", 1)):  # the MVP's page forgot the question: asked again, generated again
+        p = pages[stack]
+        assert (p["correct"], p["refreshes"], p["llm_calls"], p["regenerations"]) == (1, 1, calls, calls - 1), (stack, p)
+        [shot] = p["shots"]
+        assert (traversable_tmp / "run" / shot["before"]).is_file() and (traversable_tmp / "run" / shot["after"]).is_file()
+        assert shot["before_chars"] > 0
+    html = (traversable_tmp / "run" / "report.html").read_text()
+    assert "What real pages showed after F5" in html and html.count('style="width:49%" src="data:image/png;base64,') == 4

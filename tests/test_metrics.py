@@ -6,7 +6,7 @@ import pytest
 
 from llmchaos.checker import expectation, request_results
 from llmchaos.history import Event
-from llmchaos.metrics import HOWS, Expectations, cell_metrics, faults_of, hit_points, percentile
+from llmchaos.metrics import HOWS, Expectations, cell_metrics, faults_of, hit_points, percentile, verdict
 from stacks.llm.text import text_sha256
 
 EXPECT = expectation(output_tokens=12, llm_seed=0)
@@ -275,3 +275,76 @@ def test_hit_points_say_where_the_fault_hit_each_page_and_where_it_went_on():
 def test_a_cell_without_a_request_in_flight_at_the_fault_says_so():
     events = [*FAULT, *submit(0.1, "a", "ta"), paged(0.5, "a", "ta", 0, PIECES, 0.45, "completed"), ended(0.6, "a", "ta")]
     assert cell_metrics(events, [], EXPECT)["hit_points"] == [{"fault": 0, "action": "kill", "inflight": 0}]
+
+
+# -- the browser users' pages (f5-browser) ------------------------------------------------
+
+WORDS = " ".join(ANSWER.split())  # the answer as a page renders it
+
+
+def page_submit(t: float, n: int, task: str, refresh_of: str | None = None) -> list[Event]:
+    who, request = f"browser-{n}", f"r-page-{n}-0"
+    return [
+        ev(t, who, "invoke", "submit", None, request=request, prompt=PROMPT, provider="openai", model="gpt-4o", max_tokens=None, refresh_of=refresh_of),
+        ev(t + 0.01, who, "ok", "submit", task, request=request, status=None),
+    ]
+
+
+def page(t: float, n: int, task: str, answer: str, status: str | None = "running", **more) -> Event:
+    return ev(t, f"browser-{n}", "ok", "page", task, request=f"r-page-{n}-0", answer=answer, status=status, **more)
+
+
+def f5(t: float, n: int, task: str, mode: str) -> Event:
+    return ev(t, f"browser-{n}", "info", "refresh", task, request=f"r-page-{n}-0", mode=mode, chars_shown=HALF, shot=f"pages/shots/{n}-before.png")
+
+
+def page_end(t: float, n: int, task: str, status: str = "completed") -> Event:
+    return ev(t, f"browser-{n}", "ok", "status", task, request=f"r-page-{n}-0", status=status)
+
+
+def users_done() -> list[Event]:
+    return [*submit(0.0, "u", "tu"), shown(0.5, "u", "tu", 0, ANSWER, "completed"), ended(0.6, "u", "tu")]
+
+
+def test_a_page_that_asked_again_after_f5_is_correct_and_its_second_generation_is_counted():
+    events = [
+        *users_done(),
+        *page_submit(1.0, 0, "p1"), page(1.5, 0, "p1", WORDS[:HALF]), f5(1.6, 0, "p1", "reask"),
+        page(1.8, 0, "p1", "", None, after_refresh=True, shot="pages/shots/0-after.png"),
+        *page_submit(2.0, 0, "p2", refresh_of="p1"), page(2.5, 0, "p2", WORDS[:10]), page(3.0, 0, "p2", WORDS, "completed"), page_end(3.1, 0, "p2"),
+    ]  # fmt: skip
+    ledger = [row("c0", "tu", "completed", 0.001, 0.5), row("c1", "p1", "completed", 0.001, 1.9), row("c2", "p2", "completed", 0.001, 3.0)]
+    m = cell_metrics(events, ledger, EXPECT, Expectations(planned=1, locust_exit_code=0, pages_planned=1, pages_exit_code=0))
+    p = m["pages"]
+    assert m["errors"] == [] and m["unattributed_calls"] == 0 and m["llm_calls"] == 1  # the users' figures stay the users'
+    assert (p["correct"], p["refreshes"], p["llm_calls"], p["regenerations"], p["data_loss_pct"]) == (1, 1, 2, 1, 0.0)
+    assert p["ttft_p50_s"] == pytest.approx(0.5) and p["e2e_p50_s"] == pytest.approx(2.1)
+    assert p["shots"] == [{"request": "r-page-0-0", "process": "browser-0", "before": "pages/shots/0-before.png", "before_chars": HALF,
+                           "after": "pages/shots/0-after.png", "after_chars": 0}]  # fmt: skip
+
+
+def test_a_reattached_page_that_shows_the_answer_twice_or_stops_short_is_a_loss():
+    def cell(last: str) -> dict:
+        events = [
+            *users_done(),
+            *page_submit(1.0, 0, "p1"), page(1.5, 0, "p1", WORDS[:HALF]), f5(1.6, 0, "p1", "reattach"), page(1.8, 0, "p1", "", None, after_refresh=True),
+            page(2.5, 0, "p1", last, "completed"), page_end(2.6, 0, "p1"),
+        ]  # fmt: skip
+        return cell_metrics(events, [row("c0", "tu", "completed", 0.001, 0.5), row("c1", "p1", "completed", 0.001, 1.0)], EXPECT, Expectations(1, 0, 1, 0))
+
+    whole, twice, short = cell(WORDS), cell(WORDS + " " + WORDS), cell(WORDS[:HALF])
+    assert whole["pages"]["outcomes"]["correct"] == 1 and whole["pages"]["regenerations"] == 0 and whole["errors"] == []
+    assert twice["pages"]["outcomes"]["duplicated"] == 1
+    assert short["pages"]["outcomes"]["truncated"] == 1 and short["pages"]["data_loss_pct"] > 40
+
+    assert [verdict(m) for m in (whole, twice, short)] == ["ok", "loss", "loss"]  # what a page showed counts in the cell's verdict
+
+
+def test_pages_that_did_not_all_run_or_whose_browser_failed_make_the_cell_an_error():
+    events = [*users_done(), *page_submit(1.0, 0, "p1"), page(1.5, 0, "p1", WORDS, "completed"), page_end(1.6, 0, "p1")]
+    ledger = [row("c0", "tu", "completed", 0.001, 0.5), row("c1", "p1", "completed", 0.001, 1.0)]
+    assert cell_metrics(events, ledger, EXPECT, Expectations(1, 0, 1, 0))["errors"] == []
+    assert cell_metrics(events, ledger, EXPECT, Expectations(1, 0, 2, 0))["errors"] == ["only 1 of the 2 planned browser requests ran: see pages/pages.log"]
+    assert "the browser users exited with code 1" in cell_metrics(events, ledger, EXPECT, Expectations(1, 0, 1, 1))["errors"][0]
+    unended = [e for e in events if e.f != "status" or e.process.startswith("client-")]
+    assert cell_metrics(unended, ledger, EXPECT, Expectations(1, 0, 1, 0))["errors"] == ["1 accepted browser requests never ended: the browser users stopped before them"]
