@@ -373,7 +373,8 @@ class Orchestrator:
         s = cell.summary
         judged = verdict(metrics)
         colour = {"ok": "green", "failed": "yellow"}.get(judged, "red")
-        self._ended(progress, task, f"{cell.label}: [{colour}]{judged}[/{colour}] {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %, {s['duration_s']:.0f}s")
+        pages = f", pages {s['pages']['correct']}/{s['pages']['requests']} correct after {s['pages']['refreshes']} F5" if "pages" in s else ""
+        self._ended(progress, task, f"{cell.label}: [{colour}]{judged}[/{colour}] {s['correct']}/{s['accepted']} correct, data loss {s['data_loss_pct']:.1f} %{pages}, {s['duration_s']:.0f}s")
 
     def _ended(self, progress: Progress, task: Any, line: str) -> None:
         """A cell's result: its progress line in a terminal; one printed line otherwise (a log
@@ -422,6 +423,7 @@ def _summary(metrics: dict[str, Any], duration_s: float) -> dict[str, Any]:
         "data_loss_pct": metrics["data_loss_pct"], "acknowledged_loss_chunks": metrics["acknowledged_loss_chunks"],
         "unreadable_tasks": metrics["unreadable_tasks"], "final_status": metrics["final_status"], "llm_calls": metrics["llm_calls"],
         "recovery_s": metrics["recovery_s"], "errors": metrics["errors"], "duration_s": round(duration_s, 2),
+        **({"pages": {k: metrics["pages"][k] for k in ("requests", "correct", "refreshes", "llm_calls")}} if metrics.get("pages") else {}),
     }  # fmt: skip
 
 

@@ -96,7 +96,7 @@ class PageUser:
 
     def converse(self, user: BrowserUser, iteration: int) -> None:
         config = self.config
-        load = LoadConfig.model_construct(seed=config.seed, repeat_rate=0.0, prompt_pool=1)
+        load = LoadConfig.model_construct(seed=config.seed, repeat_rate=0.0, prompt_pool=1)  # the users' prompt rule, never a popular repeat
         prompt = prompt_for(load, self.key, iteration)
         request = f"r-{self.key}-{iteration}"
         want = as_words(expected_text(prompt, "gpt-4o", config.llm_seed, None, config.llm_output_tokens))

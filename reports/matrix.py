@@ -190,7 +190,7 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     if first and done[0].settings.get("faults"):
         cell["fault"] = done[0].settings["faults"][0].get("description")
     cell["canaries"] = {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)}
-    cell.update(cost(results, ledger, canaries))
+    cell.update(cost(results, ledger, canaries, [x for r in done for x in r.pages]))
     cell.update(experience(results))
     cell.update(latency(results))
     if any(r.metrics.get("pages") for r in done):

@@ -118,6 +118,7 @@ def test_the_f5_browser_scenario_writes_what_real_pages_showed_into_the_cell_and
     write_report(traversable_tmp / "run")
     matrix = json.loads((traversable_tmp / "run" / "matrix.json").read_text())
     pages = {c["stack"]: c["pages"] for c in matrix["cells"]}
+    assert all(c["unattributed_calls"] == 0 for c in matrix["cells"]), "the pages' calls are attributed to them, pooled too"
     for stack, calls in (("mvp", 2), ("dbos", 1)):  # the MVP's page forgot the question: asked again, generated again
         p = pages[stack]
         assert (p["correct"], p["refreshes"], p["llm_calls"], p["regenerations"]) == (1, 1, calls, calls - 1), (stack, p)

@@ -19,8 +19,9 @@ from pathlib import Path
 APP_TEMPLATE = Path(__file__).resolve().parent / "chainlit_app"
 # Starts every line of the page that is not the answer, so that a browser user
 # (loadtests/browser.py) tells them apart. Here, not in frontend.py: importing chainlit
-# writes its config into the current directory, which a browser user must not do.
-STATUS_MARK = "ⓘ"
+# writes its config into the current directory, which a browser user must not do. U+2139,
+# which the fonts Debian installs with Chromium (DejaVu) draw: the screenshots show it.
+STATUS_MARK = "ℹ"
 STACKS_DIR = Path(__file__).resolve().parent.parent
 
 
