@@ -351,11 +351,9 @@ def final_state(results: list[RequestResult]) -> dict[str, Any]:
     }
 
 
-def page_metrics(pages: list[RequestResult], per_page: list[list[dict[str, Any]]], events: Iterable[Event]) -> dict[str, Any]:
-    """What the browser users' pages showed: outcomes, data loss and latency as the users'
-    (on the rendered text), the LLM calls their requests cost, and the screenshots taken
-    just before and just after each F5 (paths relative to the cell)."""
-    summary = summarize(pages)
+def page_shots(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """Per browser request, the screenshots taken just before and just after its F5 (paths
+    relative to the cell) and the characters on screen then."""
     shots: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.process.startswith(BROWSERS) and event.value.get("shot"):
@@ -363,6 +361,14 @@ def page_metrics(pages: list[RequestResult], per_page: list[list[dict[str, Any]]
             entry = shots.setdefault(event.value["request"], {"request": event.value["request"], "process": event.process})
             entry[kind] = event.value["shot"]
             entry[f"{kind}_chars"] = event.value.get("chars_shown", len(event.value.get("answer", "")))
+    return sorted(shots.values(), key=lambda s: s["request"])
+
+
+def page_metrics(pages: list[RequestResult], per_page: list[list[dict[str, Any]]], shots: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the browser users' pages showed: outcomes, data loss and latency as the users'
+    (on the rendered text), the LLM calls their requests cost (``per_page``: their ledger
+    rows, per request), and the screenshots around each F5."""
+    summary = summarize(pages)
     return {
         "requests": summary["requests"],
         "accepted": summary["accepted"],
@@ -373,7 +379,7 @@ def page_metrics(pages: list[RequestResult], per_page: list[list[dict[str, Any]]
         "llm_calls": sum(len(rows) for rows in per_page),
         "regenerations": _regenerations(per_page),
         **latency(pages),
-        "shots": sorted(shots.values(), key=lambda s: s["request"]),
+        "shots": shots,
     }
 
 
@@ -454,6 +460,6 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
         **spent,
         **experience(results),
         **latency(results),
-        "pages": page_metrics(pages, per_page, events) if pages or meant.pages_planned else None,
+        "pages": page_metrics(pages, per_page, page_shots(events)) if pages or meant.pages_planned else None,
         "errors": completeness(meant.planned, meant.locust_exit_code, events, results, spent["unattributed_calls"], meant.pages_planned, pages, meant.pages_exit_code),
     }

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmchaos.checker import BROWSERS, CANARY, RequestResult, expectation, on_a_page, request_results, summarize
+from llmchaos.checker import BROWSERS, CANARY, RequestResult, expectation, on_a_page, request_results
 from llmchaos.errors import BadInputError
 from llmchaos.history import Event, read_history
 from llmchaos.metrics import (
     Expectations,
+    attribute,
     cell_metrics,
     cost,
     experience,
@@ -30,6 +31,7 @@ from llmchaos.metrics import (
     hit_points,
     hits_summary,
     latency,
+    page_metrics,
     recovery_times,
     verdict,
 )
@@ -206,20 +208,12 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
 
 
 def pooled_pages(done: list[Repetition]) -> dict[str, Any]:
-    """What the browser users' pages showed, over the repetitions: outcomes, data loss and
-    latency of their pooled requests, their LLM calls, and every screenshot (its path in the
-    run directory, with the repetition)."""
-    pages = [x for r in done for x in r.pages]
-    summary = summarize(pages)
-    measured = [r.metrics["pages"] for r in done if r.metrics.get("pages")]
+    """``page_metrics`` over the repetitions' browser requests; each screenshot's path in the
+    run directory, with its repetition."""
+    per_page = [rows for r in done for rows in attribute(r.results, r.canaries, r.ledger, r.pages).per_page]
     shots = [{**shot, "repetition": r.repetition, **{k: f"{r.stack}/{r.scenario}/{r.repetition}/{shot[k]}" for k in ("before", "after", "end") if k in shot}}
              for r in done for shot in (r.metrics.get("pages") or {}).get("shots", [])]  # fmt: skip
-    return {
-        "requests": summary["requests"], "accepted": summary["accepted"], "correct": summary["correct"],
-        "outcomes": {k: summary[k] for k in summary if k in done[0].metrics["outcomes"]}, "refreshes": summary["refreshes"],
-        "data_loss_pct": round(summary["data_loss_pct"], 6), "llm_calls": sum(m["llm_calls"] for m in measured),
-        "regenerations": sum(m["regenerations"] for m in measured), **latency(pages), "shots": shots,
-    }  # fmt: skip
+    return page_metrics([x for r in done for x in r.pages], per_page, shots)
 
 
 # the per-repetition figures whose spread the report shows and the regression gate compares
