@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmchaos.checker import ExpectFn, RequestResult, request_results
+from llmchaos.checker import BROWSERS, ExpectFn, RequestResult, on_a_page, request_results
 from llmchaos.history import Event, HistoryTail, HistoryWriter
 from llmchaos.runtime import Runtime
 from loadtests.adapters import StackAPI
@@ -181,9 +181,10 @@ class Nemesis:
 
     def _pages(self) -> list[RequestResult]:
         """The users' requests in flight, with what their pages show, as the checker reads
-        the history so far."""
+        the history so far (people in browsers too: what their real pages render)."""
         self._events.extend(self._reader.new_events())
-        return [r for r in request_results(self._events, self.expect, judge=False) if r.tasks and r.ended_t is None and r.expected]
+        requests = request_results(self._events, self.expect, judge=False) + request_results(self._events, on_a_page(self.expect), who=BROWSERS, judge=False)
+        return [r for r in requests if r.tasks and r.ended_t is None and r.expected]
 
     def _on_pages(self, trigger: Trigger) -> dict[str, Any] | None:
         """The observation if a trigger on what users see (``shown``, ``chunk``) or on the

@@ -239,8 +239,10 @@ class Orchestrator:
         # its own working directory, or Docker project: cells running at once never share a container or volume
         extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {"project": docker_project(cell)}
         browsers = scenario.browsers
+        # the page is deployed for people in browsers, or for a fault aimed at it
+        pages_wanted = browsers.users or any("frontend" in fault.target for fault in scenario.faults)
         runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults),
-                               profiles=("frontend",) if browsers.users else (), **extra)  # fmt: skip
+                               profiles=("frontend",) if pages_wanted else (), **extra)  # fmt: skip
         planned = scenario.load.users * scenario.load.tasks_per_user
         settings = {
             "stack": cell.stack, "scenario": cell.scenario, "repetition": cell.repetition, "profile": plan.profile,

@@ -116,7 +116,7 @@ def _describe(exc: ValidationError) -> str:
 # the catalogue's reading order: no fault first, then faults from the API outwards
 CATALOGUE = (
     "baseline", "f5-refresh", "f5-reattach", "cache-repeat", "backend-kill", "backend-pause", "worker-kill",
-    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "llm-outage", "f5-browser",
+    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "llm-outage", "f5-browser", "frontend-kill",
 )  # fmt: skip
 
 

@@ -359,8 +359,9 @@ def page_shots(events: Iterable[Event]) -> list[dict[str, Any]]:
         if event.process.startswith(BROWSERS) and event.value.get("shot"):
             kind = "before" if event.f == "refresh" else "after" if event.value.get("after_refresh") else "end"
             entry = shots.setdefault(event.value["request"], {"request": event.value["request"], "process": event.process})
-            entry[kind] = event.value["shot"]
-            entry[f"{kind}_chars"] = event.value.get("chars_shown", len(event.value.get("answer", "")))
+            if kind not in entry:  # the first F5's, when a page was refreshed twice
+                entry[kind] = event.value["shot"]
+                entry[f"{kind}_chars"] = event.value.get("chars_shown", len(event.value.get("answer", "")))
     return sorted(shots.values(), key=lambda s: s["request"])
 
 

@@ -65,9 +65,10 @@ class Browsers(BaseModel):
     """Users in a real browser beside the Locust load (``loadtests.pages``): each opens the
     stack's own page (its ``frontend`` service), asks ``tasks_per_user`` questions one after
     the other, and presses F5 once in each when ``at_fraction`` of the answer is on screen
-    (``f5: false``: never). What the refreshed page does is the stack's front end's own
-    business (``f5`` in its ``stack.yaml``); a person whose page forgot the question asks it
-    again. ``users: 0`` (the default): no browser, and no front end deployed."""
+    (``f5: false``: never), or once when the page has shown nothing new for ``stall_f5_s``.
+    What the refreshed page does is the stack's front end's own business (``f5`` in its
+    ``stack.yaml``); a person whose page forgot the question asks it again. ``users: 0``
+    (the default): no browser."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -76,6 +77,9 @@ class Browsers(BaseModel):
     f5: bool = True
     at_fraction: float = Field(0.5, gt=0, lt=1)
     task_timeout_s: float = Field(120.0, gt=0)  # a person waiting longer gives up: the request is lost
+    # a person whose page shows nothing new for this long presses F5 (once per question);
+    # None: never (a page whose server restarted may stop updating: see frontend-kill)
+    stall_f5_s: float | None = Field(None, gt=0)
 
 
 class PagesConfig(Browsers):

@@ -10,9 +10,9 @@ Each user, per question: opens the stack's page, asks a seeded prompt (``browser
 requests, their own prompts), reads the page every 0.2 s and writes into the cell's history
 what it shows (``page`` events: the answer's text as words, the stack's status from the
 page's status line, the address), presses F5 once ``at_fraction`` of the answer is on
-screen (``refresh``, with a screenshot just before; a ``page`` event with one just after),
-asks again if the refreshed page forgot the question, and ends when the page says the
-task ended (``status``) or gives up after ``task_timeout_s``. Task ids are read from the
+screen, or once if the page has shown nothing new for ``stall_f5_s`` (``refresh``, with a
+screenshot just before; a ``page`` event with one just after), asks again if the refreshed
+page forgot the question, and ends when the page says the task ended (``status``) or gives up after ``task_timeout_s``. Task ids are read from the
 page's status line ("task ID ..."), as a person could read them.
 """
 
@@ -25,6 +25,8 @@ import threading
 import time
 import traceback
 from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
 
 from llmchaos.checker import as_words
 from llmchaos.history import HistoryWriter
@@ -101,40 +103,68 @@ class PageUser:
         request = f"r-{self.key}-{iteration}"
         want = as_words(expected_text(prompt, "gpt-4o", config.llm_seed, None, config.llm_output_tokens))
         deadline = time.monotonic() + config.task_timeout_s
-        user.open()
+        self._open(user, deadline)
         task = self._submit(user, request, prompt, deadline)
         if task is None:
             return
-        will_refresh, shown = config.f5, None
+        will_refresh, shown, changed, presses = config.f5, None, time.monotonic(), 0
         while True:
             view = user.look()
             answer, status = as_words(view.answer), status_of(view)
             if answer != shown:
                 self._record("ok", "page", task, request=request, answer=answer, status=status, url=view.url)
-                shown = answer
+                shown, changed = answer, time.monotonic()
             if view.ended:
                 self._record("ok", "status", task, request=request, status=status, chars_shown=len(answer))
                 return
             if time.monotonic() > deadline:
                 self._record("fail", "status", task, request=request, error=f"gave up after {config.task_timeout_s:g}s", chars_shown=len(answer))
                 return
-            if will_refresh and len(answer) >= config.at_fraction * len(want):
-                will_refresh = False
-                _, before = self._shot(user, f"{request}-before-f5")
-                self._record("info", "refresh", task, request=request, mode="reask" if config.reask else "reattach", chars_shown=len(answer), shot=before)
-                user.page.reload()
-                after_view = user.wait(lambda v: bool(v.status), 60, "the refreshed page's first status line")
-                after_view, after = self._shot(user, f"{request}-after-f5")
-                self._record("ok", "page", task, request=request, answer=as_words(after_view.answer), status=status_of(after_view),
-                             url=after_view.url, after_refresh=True, shot=after)  # fmt: skip
-                shown = as_words(after_view.answer)
-                if config.reask and not task_of(after_view):  # the page forgot the question: the person asks it again
-                    task = self._submit(user, request, prompt, deadline, refresh_of=task)
-                    if task is None:
-                        return
-                    shown = None
+            halfway = will_refresh and len(answer) >= config.at_fraction * len(want)
+            stalled = config.stall_f5_s is not None and presses == 0 and time.monotonic() - changed > config.stall_f5_s
+            if halfway or stalled:
+                will_refresh, presses = False, presses + 1
+                task = self._press_f5(user, request, prompt, task, answer, deadline, "halfway" if halfway else "stalled", presses)
+                if task is None:
+                    return
+                shown, changed = None, time.monotonic()
                 continue
             time.sleep(LOOK_S)
+
+    @staticmethod
+    def _open(user: BrowserUser, deadline: float) -> None:
+        """Open the page; a page server that is down (or restarting) is tried again every
+        second, as a person would, until the question's deadline."""
+        while True:
+            try:
+                user.open(timeout=min(20.0, max(1.0, deadline - time.monotonic())))
+                return
+            except (PlaywrightError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+
+    def _press_f5(self, user: BrowserUser, request: str, prompt: str, task: str, answer: str, deadline: float, why: str, n: int) -> str | None:
+        """F5, with a screenshot just before and just after; the person asks again if the
+        refreshed page forgot the question. Returns the task the page now follows."""
+        config = self.config
+        _, before = self._shot(user, f"{request}-before-f5-{n}")
+        self._record("info", "refresh", task, request=request, mode="reask" if config.reask else "reattach", why=why, chars_shown=len(answer), shot=before)
+        while True:  # a page server that is down answers F5 with an error page: the person tries again
+            try:
+                user.page.reload()
+                break
+            except PlaywrightError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+        after_view = user.wait(lambda v: bool(v.status), 60, "the refreshed page's first status line")
+        after_view, after = self._shot(user, f"{request}-after-f5-{n}")
+        self._record("ok", "page", task, request=request, answer=as_words(after_view.answer), status=status_of(after_view),
+                     url=after_view.url, after_refresh=True, shot=after)  # fmt: skip
+        if config.reask and not task_of(after_view):  # the page forgot the question: the person asks it again
+            return self._submit(user, request, prompt, deadline, refresh_of=task)
+        return task
 
 
 def wait_for_go(path: str | None) -> None:

@@ -127,3 +127,30 @@ def test_the_f5_browser_scenario_writes_what_real_pages_showed_into_the_cell_and
         assert shot["before_chars"] > 0
     html = (traversable_tmp / "run" / "report.html").read_text()
     assert "What real pages showed after F5" in html and html.count('style="width:49%" src="data:image/png;base64,') == 4
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_front_end_is_a_fault_like_the_others_and_its_restart_is_measured(traversable_tmp):
+    """frontend-kill, made small, on the MVP: the page server is deployed for the fault (the
+    scenario targets it), killed while a person reads an answer, started again; the probe
+    measures its restart and the cell says what the person's page showed."""
+    import yaml
+
+    from chaos.orchestrator import Orchestrator, Plan
+    from chaos.scenario import SCENARIOS_DIR
+    from reports.matrix import build_matrix, load_run
+
+    scenario = yaml.safe_load((SCENARIOS_DIR / "frontend-kill.yaml").read_text())
+    scenario["load"].update(users=2, spawn_rate=2, tasks_per_user=1)
+    scenario["browsers"].update(users=1)
+    scenario["faults"][0]["trigger"] = {"shown": 0.3, "min_inflight": 1}
+    path = traversable_tmp / "frontend-kill.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    [cell] = Orchestrator(Plan(["mvp"], [str(path)], traversable_tmp / "run", runtime="local")).run()
+    assert cell.status == "complete", cell.error
+    [fault] = json.loads((cell.directory / "cell.json").read_text())["faults"]
+    assert fault["fired"] and fault["services"] == ["frontend"] and fault["healthy_t"] is not None, fault
+    [matrix_cell] = build_matrix(load_run(traversable_tmp / "run"))["cells"]
+    assert matrix_cell["recovery_s"]["health"] is not None and matrix_cell["recovery_s"]["health"] >= 3.0  # the downtime, then its restart
+    pages = matrix_cell["pages"]
+    assert pages["requests"] == 1 and pages["accepted"] == 1, pages
