@@ -150,14 +150,18 @@ class PageUser:
         config = self.config
         _, before = self._shot(user, f"{request}-before-f5-{n}")
         self._record("info", "refresh", task, request=request, mode="reask" if config.reask else "reattach", why=why, chars_shown=len(answer), shot=before)
-        while True:  # a page server that is down answers F5 with an error page: the person tries again
-            try:
-                user.page.reload()
-                break
-            except PlaywrightError:
-                if time.monotonic() > deadline:
-                    raise
+        address = user.page.url
+        try:
+            user.page.reload()
+        except PlaywrightError:  # a page server that is down: the person opens the same address again, every second
+            while True:  # (Chromium refuses every later reload of a page whose reload failed: "frame was detached")
                 time.sleep(1.0)
+                try:
+                    user.page.goto(address)
+                    break
+                except PlaywrightError:
+                    if time.monotonic() > deadline:
+                        raise
         after_view = user.wait(lambda v: bool(v.status), 60, "the refreshed page's first status line")
         after_view, after = self._shot(user, f"{request}-after-f5-{n}")
         self._record("ok", "page", task, request=request, answer=as_words(after_view.answer), status=status_of(after_view),
