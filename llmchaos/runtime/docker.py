@@ -264,7 +264,20 @@ class DockerRuntime(Runtime):
         container.stop(timeout=int(round(grace)))
 
     def pause(self, service: str) -> None:
-        self._require(service).pause()
+        """``docker pause``; the kernel's freezer may fail to stop a process caught in the
+        kernel ("OCI runtime pause failed: unable to freeze", seen under load): tried again,
+        up to 5 times 0.2 s apart, before the error stands."""
+        import docker
+
+        container = self._require(service)
+        for attempt in range(5):
+            try:
+                container.pause()
+                return
+            except docker.errors.APIError as exc:
+                if "unable to freeze" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2)
 
     def unpause(self, service: str) -> None:
         self._require(service).unpause()
