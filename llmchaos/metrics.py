@@ -260,10 +260,11 @@ def _regenerations(per_request: list[list[dict[str, Any]]]) -> int:
 
 
 def cost(results: list[RequestResult], ledger: list[dict[str, Any]], canaries: list[RequestResult] | None = None,
-         pages: list[RequestResult] = ()) -> dict[str, Any]:  # fmt: skip
+         pages: list[RequestResult] = (), who: Attribution | None = None) -> dict[str, Any]:  # fmt: skip
     """LLM cost, wasted cost, re-generations, provider retries, cache savings, attribution
-    (the browser users' calls are attributed, and counted in ``page_metrics``)."""
-    who = attribute(results, canaries or [], ledger, pages)
+    (the browser users' calls are attributed, and counted in ``page_metrics``); ``who``:
+    the ledger already attributed (``attribute``), when the caller needs it too."""
+    who = who or attribute(results, canaries or [], ledger, pages)
     rows = who.users
     useful: set[str] = set()
     for r, calls in zip(results, who.per_request):
@@ -443,8 +444,8 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
     pages = request_results(events, on_a_page(expect), who=BROWSERS)
     summary = summarize(results)
     accepted = [r for r in results if r.outcome != "rejected"]
-    spent = cost(results, ledger, canaries, pages)
-    per_page = attribute(results, canaries, ledger, pages).per_page if pages else []
+    who = attribute(results, canaries, ledger, pages)
+    spent = cost(results, ledger, canaries, who=who)
     return {
         "tasks_submitted": summary["requests"],
         "tasks_accepted": summary["accepted"],
@@ -461,6 +462,6 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
         **spent,
         **experience(results),
         **latency(results),
-        "pages": page_metrics(pages, per_page, page_shots(events)) if pages or meant.pages_planned else None,
+        "pages": page_metrics(pages, who.per_page, page_shots(events)) if pages or meant.pages_planned else None,
         "errors": completeness(meant.planned, meant.locust_exit_code, events, results, spent["unattributed_calls"], meant.pages_planned, pages, meant.pages_exit_code),
     }

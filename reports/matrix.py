@@ -192,11 +192,12 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     if first and done[0].settings.get("faults"):
         cell["fault"] = done[0].settings["faults"][0].get("description")
     cell["canaries"] = {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)}
-    cell.update(cost(results, ledger, canaries, [x for r in done for x in r.pages]))
+    who = attribute(results, canaries, ledger, [x for r in done for x in r.pages])
+    cell.update(cost(results, ledger, canaries, who=who))
     cell.update(experience(results))
     cell.update(latency(results))
     if any(r.metrics.get("pages") for r in done):
-        cell["pages"] = pooled_pages(done)
+        cell["pages"] = pooled_pages(done, who.per_page)
     cell["verdict"] = verdict(cell)
     if len(done) > 1:
         cell["spread"] = spread(done)
@@ -207,10 +208,10 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     return cell
 
 
-def pooled_pages(done: list[Repetition]) -> dict[str, Any]:
-    """``page_metrics`` over the repetitions' browser requests; each screenshot's path in the
-    run directory, with its repetition."""
-    per_page = [rows for r in done for rows in attribute(r.results, r.canaries, r.ledger, r.pages).per_page]
+def pooled_pages(done: list[Repetition], per_page: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """``page_metrics`` over the repetitions' browser requests (``per_page``: their ledger
+    rows, as the pooled cell attributed them); each screenshot's path in the run directory,
+    with its repetition."""
     shots = [{**shot, "repetition": r.repetition, **{k: f"{r.stack}/{r.scenario}/{r.repetition}/{shot[k]}" for k in ("before", "after", "end") if k in shot}}
              for r in done for shot in (r.metrics.get("pages") or {}).get("shots", [])]  # fmt: skip
     return page_metrics([x for r in done for x in r.pages], per_page, shots)
