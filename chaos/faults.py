@@ -53,6 +53,10 @@ class Trigger(BaseModel):
       a race, not the seeds' scenario);
     - ``after_s``: seconds after the load started.
 
+    ``seen_by``: whose requests the page triggers (``shown``, ``chunk``, ``after_generation``)
+    read: ``anyone`` (the Locust users and the people in browsers), ``users`` or ``pages``
+    (the people only: a fault aimed at what their pages show, e.g. the page server killed
+    while they read half an answer).
     ``timeout_s``: if the trigger is not reached by then (counted from the load's start),
     the fault never fires and the cell fails, saying so.
     """
@@ -65,6 +69,7 @@ class Trigger(BaseModel):
     after_generation: Literal[True] | None = None
     after_s: float | None = Field(None, ge=0)
     min_inflight: int = Field(1, ge=1)
+    seen_by: Literal["anyone", "users", "pages"] = "anyone"
     timeout_s: float = Field(120.0, gt=0)
 
     @model_validator(mode="after")
@@ -75,10 +80,13 @@ class Trigger(BaseModel):
                 "users were shown), 'chunk' (chunks users were shown, e.g. 47), 'after_generation: true' (the LLM calls "
                 "of the requests in flight have ended) or 'after_s' (seconds after the load starts)"
             )
+        if self.seen_by != "anyone" and self.shown is None and self.chunk is None and self.after_generation is None:
+            raise ValueError(f"'seen_by: {self.seen_by}' reads what pages show: give it with 'shown', 'chunk' or 'after_generation'")
         return self
 
     def describe(self) -> str:
-        least = f"(at least {self.min_inflight} in flight)"
+        whose = {"anyone": "", "users": " of the Locust users", "pages": " of the people in browsers"}[self.seen_by]
+        least = f"(at least {self.min_inflight} in flight{whose})"
         if self.progress is not None:
             return f"median in-flight generation at {self.progress:.0%} of its tokens {least}"
         if self.shown is not None:

@@ -179,17 +179,22 @@ class Nemesis:
                 # tens of thousands of lines): never spend more than a third of the time on it
                 self._wait(max(self.poll_s, 2 * (time.monotonic() - started)))
 
-    def _pages(self) -> list[RequestResult]:
-        """The users' requests in flight, with what their pages show, as the checker reads
-        the history so far (people in browsers too: what their real pages render)."""
+    def _pages(self, seen_by: str = "anyone") -> list[RequestResult]:
+        """The requests in flight, with what their pages show, as the checker reads the
+        history so far: the Locust users', the people's in browsers (what their real pages
+        render), or both (``Trigger.seen_by``)."""
         self._events.extend(self._reader.new_events())
-        requests = request_results(self._events, self.expect, judge=False) + request_results(self._events, on_a_page(self.expect), who=BROWSERS, judge=False)
+        requests = []
+        if seen_by != "pages":
+            requests += request_results(self._events, self.expect, judge=False)
+        if seen_by != "users":
+            requests += request_results(self._events, on_a_page(self.expect), who=BROWSERS, judge=False)
         return [r for r in requests if r.tasks and r.ended_t is None and r.expected]
 
     def _on_pages(self, trigger: Trigger) -> dict[str, Any] | None:
         """The observation if a trigger on what users see (``shown``, ``chunk``) or on the
         stack's phase (``after_generation``) is reached now, else None."""
-        pages = self._pages()
+        pages = self._pages(trigger.seen_by)
         if len(pages) < trigger.min_inflight:
             return None
         if trigger.shown is not None:

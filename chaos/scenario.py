@@ -75,7 +75,8 @@ class Scenario(BaseModel):
         """This scenario as one stack runs it: the stack's own changes for the profile
         (``profiles.<profile>`` of ``stacks/<stack>/stack.yaml``), then the scenario's
         ``stack_overrides.<stack>``; an F5 left to the front end (``f5: {mode: frontend}``)
-        becomes what the stack's front end does (its ``f5``)."""
+        becomes what the stack's front end does (its ``f5``: ``reask``, or ``reattach`` for
+        an id kept in the URL or in the browser's storage)."""
         manifest = load_manifest(stack)
         if unknown := sorted(set(manifest.profiles) - set(PROFILES)):
             raise BadInputError(f"stacks/{stack}/stack.yaml: profiles: unknown profile(s) {', '.join(unknown)}; known profiles: {', '.join(PROFILES)}")
@@ -89,7 +90,7 @@ class Scenario(BaseModel):
                 except ValidationError as exc:
                     raise BadInputError(f"{where}: {_describe(exc)}") from None
         if scenario.load.f5.mode == "frontend":
-            f5 = scenario.load.f5.model_copy(update={"mode": manifest.f5})
+            f5 = scenario.load.f5.model_copy(update={"mode": "reask" if manifest.f5 == "reask" else "reattach"})  # kept in the URL or in storage: the id survived
             scenario = scenario.model_copy(update={"load": scenario.load.model_copy(update={"f5": f5})})
         return scenario
 

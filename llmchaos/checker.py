@@ -54,6 +54,9 @@ USERS = "client-"  # the process prefix of simulated users
 BROWSERS = "browser-"  # users in a real browser, on the stack's own page
 CANARY = "canary"  # our availability probe's requests
 AUDITOR = "auditor"  # the final reads
+# a ``refresh`` whose page read the same task again: its id was kept in the URL (option A)
+# or in the browser's storage (option B); after ``reask`` (option C) the user asks anew
+REATTACHING = ("reattach", "remember")
 
 
 def as_words(text: str) -> str:
@@ -358,7 +361,7 @@ def request_results(events: Iterable[Event], expect: ExpectFn, who: str = USERS,
             result.status = event.value.get("status") or result.status
         elif event.f == "refresh" and result.views:
             result.refreshes += 1
-            if event.value.get("mode") == "reattach":
+            if event.value.get("mode") in REATTACHING:
                 result.views.append(View(result.views[-1].task_id))
         elif event.f == "status":
             settle(result, event.t)

@@ -87,13 +87,18 @@ class PagesConfig(Browsers):
 
     stack: str
     url: str  # the stack's page, on 127.0.0.1
-    reask: bool  # the stack's page forgets its task on F5 (the person asks again)
+    f5: Literal["reask", "reattach", "remember"]  # the stack's page on F5 (stacks.spec.StackManifest.f5)
     seed: int = 0
     llm_seed: int = 0
     llm_output_tokens: int = Field(200, ge=1)
     history: str
     run_t0: float
     shots: str  # where the screenshots go
+
+    @property
+    def reask(self) -> bool:
+        """The stack's page forgets its task on F5: the person asks again."""
+        return self.f5 == "reask"
 
 
 class LoadConfig(LoadShape):

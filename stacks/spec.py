@@ -62,8 +62,9 @@ class StackManifest(BaseModel):
     (``/api/workflows/...``, a ``workflow_id``: Temporal), or ``ApiPaths``.
     ``f5``: what the stack's front end does when the page is refreshed mid-answer, in
     scenarios that ask for the front end's own behaviour (``f5: {mode: frontend}``):
-    ``reask`` (the page lost the task id and asks again) or ``reattach`` (the id survived
-    in the URL; the page reads the task again). ``profiles.<profile>``: changes to every
+    ``reask`` (the page lost the task id and asks again), ``reattach`` (the id survived
+    in the URL; the page reads the task again) or ``remember`` (the id survived in the
+    browser's localStorage; the page reads the task again). ``profiles.<profile>``: changes to every
     scenario run on this stack in that profile, in the shape of a scenario's
     ``stack_overrides.<stack>`` (applied before it, so a scenario can still say otherwise).
     """
@@ -73,7 +74,7 @@ class StackManifest(BaseModel):
     description: str
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     api: Literal["chat", "workflows"] | ApiPaths
-    f5: Literal["reask", "reattach"]
+    f5: Literal["reask", "reattach", "remember"]
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 

@@ -50,6 +50,10 @@ def test_a_fault_needs_a_target_and_a_valid_trigger():
         Fault.model_validate({"action": "kill", "target": "backend", "trigger": {"progress": 0.5, "after_s": 2}})
     with pytest.raises(ValueError, match="exactly one of 'progress'"):
         Fault.model_validate({"action": "kill", "target": "backend", "trigger": {}})
+    with pytest.raises(ValueError, match="'seen_by: pages' reads what pages show"):
+        Fault.model_validate({"action": "kill", "target": "backend", "trigger": {"after_s": 1, "seen_by": "pages"}})
+    with pytest.raises(ValueError, match="seen_by"):
+        Fault.model_validate({"action": "kill", "target": "backend", "trigger": {"shown": 0.5, "seen_by": "people"}})
     with pytest.raises(ValueError, match="takes no 'target'"):
         Fault.model_validate({"action": "kill-all", "target": "backend", "trigger": {"after_s": 1}})
     with pytest.raises(ValueError, match="only applies to action 'kill'"):
@@ -222,7 +226,7 @@ def test_the_seeds_worker_crashes_fire_at_chunk_n_and_right_after_the_generation
     [killed] = cell(out, "temporal", "worker-kill-after-generation")["faults"]
     seen = killed["observed"]
     # fired once the calls of the requests in flight had ended and their first chunk was saved and shown
-    assert seen["trigger"] == {"after_generation": True, "min_inflight": 3, "timeout_s": 120.0}
+    assert seen["trigger"] == {"after_generation": True, "min_inflight": 3, "seen_by": "anyone", "timeout_s": 120.0}
     assert not {c["task_id"] for c in seen["calls"]} & {r["task_id"] for r in seen["requests"]}
     assert sum(r["chunks_shown"] >= 1 for r in seen["requests"]) >= 3 and seen["inflight"] >= 3
     events = read_history(out / "temporal" / "worker-kill-after-generation" / "0" / "history.jsonl")

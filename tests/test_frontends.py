@@ -4,9 +4,11 @@ check what the page shows after, as the seeds tell it per stack.
 - ``reask`` stacks (MVP, Redis): the refreshed page has lost the task (empty, no task id
   in its address); asking again shows the whole answer, generated a second time by the MVP,
   and by Redis unless the first answer was already cached (the page's badge says which).
-- ``reattach`` stacks (Temporal and the designs beyond the seeds): the address keeps the
-  task id, the refreshed page reads the same task again and ends with the full, correct
-  answer, each chunk shown once, and the provider was called once.
+- ``reattach`` stacks (Temporal, temporal_streams): the address keeps the task id, the
+  refreshed page reads the same task again and ends with the full, correct answer, each
+  chunk shown once, and the provider was called once.
+- ``remember`` stacks (dbos): the same, the id kept in the browser's localStorage instead
+  of the address, and removed from it once the answer has ended.
 Every stack on local processes; the MVP in containers too (the compose ``frontend``
 service, the same for every stack). Skipped with the reason where Chromium is absent.
 """
@@ -91,10 +93,20 @@ def test_f5_at_half_the_answer_shows_what_the_seeds_say(page_stack):
             else:
                 assert calls == 2, f"the MVP should have generated the answer again: {calls} calls"
         else:
-            assert "task_id=" in after.url, f"the address lost the task id: {after.url}"
+            stored = user.page.evaluate("window.localStorage.getItem('current_task')")
+            if f5 == "reattach":
+                assert "task_id=" in after.url and stored is None, f"the address lost the task id: {after.url}"
+            else:
+                assert "task_id=" not in after.url and stored, f"the browser's storage lost the task id: {after.url}, {stored!r}"
             end = user.wait(lambda v: v.ended, 90, "the end of the answer")
             assert normalise(end.answer) == want, "the refreshed page does not show the answer exactly once"
             assert calls_for(runtime, answer) == 1, "a refresh made the stack call the provider again"
+            if f5 == "remember":
+                assert f"task {stored} found in the browser's storage" in " ".join(end.status), end.status
+                gone = time.monotonic() + 10  # the page forgets the id once the answer has ended
+                while user.page.evaluate("window.localStorage.getItem('current_task')") is not None:
+                    assert time.monotonic() < gone, "the ended task's id stayed in the browser's storage"
+                    time.sleep(0.1)
 
 
 @pytest.mark.timeout(400)
@@ -143,13 +155,15 @@ def test_a_killed_front_end_is_a_fault_like_the_others_and_its_restart_is_measur
     scenario = yaml.safe_load((SCENARIOS_DIR / "frontend-kill.yaml").read_text())
     scenario["load"].update(users=2, spawn_rate=2, tasks_per_user=1)
     scenario["browsers"].update(users=1)
-    scenario["faults"][0]["trigger"] = {"shown": 0.3, "min_inflight": 1}
+    scenario["faults"][0]["trigger"] = {"shown": 0.3, "min_inflight": 1, "seen_by": "pages"}
     path = traversable_tmp / "frontend-kill.yaml"
     path.write_text(yaml.safe_dump(scenario))
     [cell] = Orchestrator(Plan(["mvp"], [str(path)], traversable_tmp / "run", runtime="local")).run()
     assert cell.status == "complete", cell.error
     [fault] = json.loads((cell.directory / "cell.json").read_text())["faults"]
     assert fault["fired"] and fault["services"] == ["frontend"] and fault["healthy_t"] is not None, fault
+    seen = fault["observed"]["requests"]  # the trigger read the person's page, not the Locust users'
+    assert [r["request"].startswith("r-page-") for r in seen] == [True] and seen[0]["shown_chars"] > 0, seen
     [matrix_cell] = build_matrix(load_run(traversable_tmp / "run"))["cells"]
     assert matrix_cell["recovery_s"]["health"] is not None and matrix_cell["recovery_s"]["health"] >= 3.0  # the downtime, then its restart
     pages = matrix_cell["pages"]

@@ -323,11 +323,12 @@ def test_a_page_that_asked_again_after_f5_is_correct_and_its_second_generation_i
                            "after": "pages/shots/0-after.png", "after_chars": 0}]  # fmt: skip
 
 
-def test_a_reattached_page_that_shows_the_answer_twice_or_stops_short_is_a_loss():
+@pytest.mark.parametrize("mode", ["reattach", "remember"])  # the id kept in the address, or in the browser's storage
+def test_a_reattached_page_that_shows_the_answer_twice_or_stops_short_is_a_loss(mode):
     def cell(last: str) -> dict:
         events = [
             *users_done(),
-            *page_submit(1.0, 0, "p1"), page(1.5, 0, "p1", WORDS[:HALF]), f5(1.6, 0, "p1", "reattach"), page(1.8, 0, "p1", "", None, after_refresh=True),
+            *page_submit(1.0, 0, "p1"), page(1.5, 0, "p1", WORDS[:HALF]), f5(1.6, 0, "p1", mode), page(1.8, 0, "p1", "", None, after_refresh=True),
             page(2.5, 0, "p1", last, "completed"), page_end(2.6, 0, "p1"),
         ]  # fmt: skip
         return cell_metrics(events, [row("c0", "tu", "completed", 0.001, 0.5), row("c1", "p1", "completed", 0.001, 1.0)], EXPECT, Expectations(1, 0, 1, 0))

@@ -46,7 +46,8 @@ def test_the_seed_profile_has_the_seeds_shape_on_every_scenario():
 def test_an_f5_left_to_the_front_end_is_what_each_stack_yaml_says():
     f5 = load_scenario("f5-refresh")
     assert f5.load.f5.mode == "frontend"
-    assert {stack: f5.for_stack(stack, "ci").load.f5.mode for stack in ("mvp", "redis", "temporal")} == {"mvp": "reask", "redis": "reask", "temporal": "reattach"}
+    assert {stack: f5.for_stack(stack, "ci").load.f5.mode for stack in ("mvp", "redis", "temporal", "dbos")} == {
+        "mvp": "reask", "redis": "reask", "temporal": "reattach", "dbos": "reattach"}  # dbos keeps the id in storage: the same for an API user  # fmt: skip
     assert load_scenario("f5-reattach").for_stack("mvp", "ci").load.f5.mode == "reattach", "a scenario that names a mode keeps it"
 
 

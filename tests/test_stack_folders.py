@@ -105,7 +105,7 @@ def test_a_folder_missing_a_piece_is_refused_naming_it_before_anything_runs(stac
     [
         ("colour: red", "colour: String should match pattern"),
         ("api: grpc", "api"),
-        ("f5: forget", "f5: Input should be 'reask' or 'reattach'"),
+        ("f5: forget", "f5: Input should be 'reask', 'reattach' or 'remember'"),
         ("favourite: true", "favourite: Extra inputs are not permitted"),
         ("api: {submit: /go, chunks: /c, status: \"/s/{id}\", id_key: id, terminal: [done]}", "api.ApiPaths.chunks"),
         ("profiles: {fast: {}}", "unknown profile(s) fast"),

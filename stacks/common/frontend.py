@@ -16,7 +16,12 @@ options (« Flux après F5 »: A, the task id in the URL; B, localStorage; C, as
   after submitting, the page writes ``?task_id=<id>`` into its address (a window message
   that ``public/frontend.js`` turns into ``history.replaceState``); a page opened with
   ``?task_id=`` (F5 included) reads that task again from its first chunk and follows it.
-Option B is not built: A covers the same refresh, and a stored id would outlive the tab.
+- ``remember`` (option B, « localStorage.setItem("current_task", …) »): after submitting,
+  the page's script stores the id in the browser's localStorage under ``current_task``
+  and forgets it when the answer has ended. A page that loads with a stored id (F5, or
+  another tab of the same browser) hands it to this app as the cookie
+  ``llmchaos_current_task`` (the socket's first request carries it: Chainlit's own code
+  cannot read the browser's storage), and reads that task again from its first chunk.
 
 The API is the stack's own (``stacks.common.api_shapes``), called over HTTP as the seeds'
 front end calls it; nothing here knows which stack it serves beyond ``stack.yaml``.
@@ -30,8 +35,9 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import chainlit as cl
 import httpx
@@ -62,11 +68,27 @@ class PageExtras:
     links: dict[str, str] = field(default_factory=dict)
 
 
+STORED_TASK_COOKIE = "llmchaos_current_task"  # public/frontend.js copies localStorage's current_task into it
+
+
 def _task_in_url() -> str | None:
     """The ``task_id`` of the page's address: the socket's first request carries it as Referer."""
     referer = cl.context.session.environ.get("HTTP_REFERER", "")
     values = parse_qs(urlparse(referer).query).get("task_id")
     return values[0] if values else None
+
+
+def _task_in_storage() -> str | None:
+    """The task id the browser kept in localStorage, as the page's script handed it over."""
+    cookies = SimpleCookie(cl.context.session.environ.get("HTTP_COOKIE", ""))
+    kept = cookies.get(STORED_TASK_COOKIE)
+    return (unquote(kept.value) or None) if kept else None
+
+
+FOUND_BY = {  # f5 -> where a refreshed page finds its task, and how the status line says so
+    "reattach": (_task_in_url, "found in the address"),
+    "remember": (_task_in_storage, "found in the browser's storage"),
+}
 
 
 class ChatPage:
@@ -102,9 +124,10 @@ class ChatPage:
         health = await self._health()
         links = " · ".join(f"[{name}]({url})" for name, url in self.extras.links.items())
         await cl.Message(content=f"{STATUS_MARK} {self.stack}: {health}" + (f" · {links}" if links else ""), author="status").send()
-        task_id = _task_in_url() if self.f5 == "reattach" else None
-        if task_id:
-            await self.follow(task_id, f"task {task_id} found in the address: reading it again")
+        if self.f5 in FOUND_BY:
+            find, where = FOUND_BY[self.f5]
+            if task_id := find():
+                await self.follow(task_id, f"task {task_id} {where}: reading it again")
 
     async def on_chat_end(self) -> None:
         """The page is gone (closed, or refreshed: a refreshed page is a new session): its
@@ -127,8 +150,8 @@ class ChatPage:
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             await cl.Message(content=f"{STATUS_MARK} ⚠ the backend did not take the question: {_why(exc)}", author="status").send()
             return
-        if self.f5 == "reattach":
-            await cl.send_window_message({"task_id": task_id})  # public/frontend.js puts it in the address
+        if self.f5 in FOUND_BY:
+            await cl.send_window_message({"task_id": task_id, "keep": self.f5})  # public/frontend.js keeps it
         badge = self.extras.badge(submitted)
         await self.follow(task_id, f"task {task_id}" + (f" · {badge}" if badge else ""))
 
@@ -172,6 +195,8 @@ class ChatPage:
                     pass
         if answer.content:
             await answer.send()  # ends the stream: the message is final
+        if self.f5 == "remember" and status in self.api.terminal:
+            await cl.send_window_message({"ended": task_id})  # the stored id goes with its answer
 
     async def _progress(self, http: httpx.AsyncClient, task_id: str, status: str, shown: int) -> str:
         if not self.extras.progress:

@@ -1,11 +1,36 @@
-// The seeds' option A for a page refreshed mid-answer (architecture, « Flux après F5 »):
-// the task id is kept in the page's address, http://localhost:8501?task_id=..., so F5
-// reloads a page that knows its task. The Chainlit app (stacks/common/frontend.py) sends
-// the id with cl.send_window_message after submitting; Chainlit posts it to the window,
-// and this rewrites the address without reloading.
+// How a page refreshed mid-answer finds its task again (architecture, « Flux après F5 »).
+// The Chainlit app (stacks/common/frontend.py) sends {task_id, keep} with
+// cl.send_window_message after submitting, and {ended} when the answer has ended.
+// - keep "reattach", the seeds' option A: the id goes into the page's address,
+//   http://localhost:8501?task_id=..., rewritten without reloading; F5 reloads a page
+//   that knows its task (the app reads it from the socket's Referer).
+// - keep "remember", option B: the id goes into localStorage ("current_task"), and is
+//   removed when its answer has ended. The app cannot read the browser's storage, so on
+//   every load (this script runs before Chainlit's own, which opens the socket) the stored
+//   id is copied into a cookie that the socket's first request carries.
+const STORED = "current_task";
+const COOKIE = "llmchaos_current_task";
+
+function handOver(taskId) {
+  document.cookie = taskId
+    ? `${COOKIE}=${encodeURIComponent(taskId)}; path=/; SameSite=Strict`
+    : `${COOKIE}=; path=/; SameSite=Strict; max-age=0`;
+}
+
+handOver(window.localStorage.getItem(STORED));
+
 window.addEventListener("message", (event) => {
-  if (event.origin !== window.location.origin || !event.data || typeof event.data.task_id !== "string") return;
-  const url = new URL(window.location.href);
-  url.searchParams.set("task_id", event.data.task_id);
-  window.history.replaceState(null, "", url);
+  const data = event.data;
+  if (event.origin !== window.location.origin || !data) return;
+  if (typeof data.task_id === "string" && data.keep === "reattach") {
+    const url = new URL(window.location.href);
+    url.searchParams.set("task_id", data.task_id);
+    window.history.replaceState(null, "", url);
+  } else if (typeof data.task_id === "string" && data.keep === "remember") {
+    window.localStorage.setItem(STORED, data.task_id);
+    handOver(data.task_id);
+  } else if (typeof data.ended === "string" && window.localStorage.getItem(STORED) === data.ended) {
+    window.localStorage.removeItem(STORED);
+    handOver(null);
+  }
 });
