@@ -286,7 +286,7 @@ class Orchestrator:
                 locust = LoadProcess(config, cell.directory, plan.workers)  # imports during the warm-up, waits for go
                 if browsers.users:
                     pages = PageProcess(PagesConfig(
-                        **browsers.model_dump(), stack=cell.stack, url=runtime.url("frontend"), f5=stack.manifest.f5, seed=seed,
+                        **browsers.model_dump(), stack=cell.stack, url=runtime.url("frontend"), stack_f5=stack.manifest.f5, seed=seed,
                         llm_seed=seed, llm_output_tokens=scenario.provider.output_tokens, history=str(history), run_t0=started,
                         shots=str(cell.directory / "pages" / "shots"),
                     ), cell.directory)  # fmt: skip

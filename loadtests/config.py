@@ -87,7 +87,7 @@ class PagesConfig(Browsers):
 
     stack: str
     url: str  # the stack's page, on 127.0.0.1
-    f5: Literal["reask", "reattach", "remember"]  # the stack's page on F5 (stacks.spec.StackManifest.f5)
+    stack_f5: Literal["reask", "reattach", "remember"]  # what the stack's page does on F5 (stacks.spec.StackManifest.f5)
     seed: int = 0
     llm_seed: int = 0
     llm_output_tokens: int = Field(200, ge=1)
@@ -98,7 +98,7 @@ class PagesConfig(Browsers):
     @property
     def reask(self) -> bool:
         """The stack's page forgets its task on F5: the person asks again."""
-        return self.f5 == "reask"
+        return self.stack_f5 == "reask"
 
 
 class LoadConfig(LoadShape):

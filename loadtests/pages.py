@@ -149,7 +149,7 @@ class PageUser:
         refreshed page forgot the question. Returns the task the page now follows."""
         config = self.config
         _, before = self._shot(user, f"{request}-before-f5-{n}")
-        self._record("info", "refresh", task, request=request, mode=config.f5, why=why, chars_shown=len(answer), shot=before)
+        self._record("info", "refresh", task, request=request, mode=config.stack_f5, why=why, chars_shown=len(answer), shot=before)
         address = user.page.url
         try:
             user.page.reload()
