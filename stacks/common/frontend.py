@@ -17,11 +17,14 @@ options (« Flux après F5 »: A, the task id in the URL; B, localStorage; C, as
   that ``public/frontend.js`` turns into ``history.replaceState``); a page opened with
   ``?task_id=`` (F5 included) reads that task again from its first chunk and follows it.
 - ``remember`` (option B, « localStorage.setItem("current_task", …) »): after submitting,
-  the page's script stores the id in the browser's localStorage under ``current_task``
-  and forgets it when the answer has ended. A page that loads with a stored id (F5, or
-  another tab of the same browser) hands it to this app as the cookie
+  the page's script stores the id in the browser's localStorage under ``current_task``,
+  where it stays until the next question replaces it. A page that loads with a stored id
+  (F5, or another tab of the same browser) hands it to this app as the cookie
   ``llmchaos_current_task`` (the socket's first request carries it: Chainlit's own code
   cannot read the browser's storage), and reads that task again from its first chunk.
+  The id is not removed when the answer ends: a page killed with its server (frontend-kill)
+  reconnects to the new server in a session nobody sees, which follows the stored task to
+  its end; had that session removed the id, the person's F5 would find nothing.
 
 The API is the stack's own (``stacks.common.api_shapes``), called over HTTP as the seeds'
 front end calls it; nothing here knows which stack it serves beyond ``stack.yaml``.
@@ -195,8 +198,6 @@ class ChatPage:
                     pass
         if answer.content:
             await answer.send()  # ends the stream: the message is final
-        if self.f5 == "remember" and status in self.api.terminal:
-            await cl.send_window_message({"ended": task_id})  # the stored id goes with its answer
 
     async def _progress(self, http: httpx.AsyncClient, task_id: str, status: str, shown: int) -> str:
         if not self.extras.progress:

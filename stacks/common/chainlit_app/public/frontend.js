@@ -1,11 +1,11 @@
 // How a page refreshed mid-answer finds its task again (architecture, « Flux après F5 »).
 // The Chainlit app (stacks/common/frontend.py) sends {task_id, keep} with
-// cl.send_window_message after submitting, and {ended} when the answer has ended.
+// cl.send_window_message after submitting.
 // - keep "reattach", the seeds' option A: the id goes into the page's address,
 //   http://localhost:8501?task_id=..., rewritten without reloading; F5 reloads a page
 //   that knows its task (the app reads it from the socket's Referer).
-// - keep "remember", option B: the id goes into localStorage ("current_task"), and is
-//   removed when its answer has ended. The app cannot read the browser's storage, so on
+// - keep "remember", option B: the id goes into localStorage ("current_task"), until the
+//   next question replaces it. The app cannot read the browser's storage, so on
 //   every load (this script runs before Chainlit's own, which opens the socket) the stored
 //   id is copied into a cookie that the socket's first request carries.
 const STORED = "current_task";
@@ -29,8 +29,5 @@ window.addEventListener("message", (event) => {
   } else if (typeof data.task_id === "string" && data.keep === "remember") {
     window.localStorage.setItem(STORED, data.task_id);
     handOver(data.task_id);
-  } else if (typeof data.ended === "string" && window.localStorage.getItem(STORED) === data.ended) {
-    window.localStorage.removeItem(STORED);
-    handOver(null);
   }
 });
