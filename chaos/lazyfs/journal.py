@@ -72,6 +72,7 @@ class Journal:
         self.live, self.durable = Path(live), Path(durable)
         self.ops: list[tuple[Any, ...]] = []
         self.pending: dict[int, Pending] = {}
+        self.touched: set[str] = set()  # paths changed in live since the last cut: all a cut must restore
         self.lock = threading.RLock()
         self.counts = {"commits": 0, "syncs": 0, "synced_bytes": 0, "replay_skipped": 0, "cuts": 0}
 
@@ -83,12 +84,14 @@ class Journal:
             p.path = path
             p.add(offset, offset + length)
             p.bytes += length
+            self.touched.add(path)
 
     def truncated(self, ino: int, path: str, length: int) -> None:
         with self.lock:
             p = self.pending.setdefault(ino, Pending(path))
             p.path = path
             p.add(length, END)
+            self.touched.add(path)
 
     def forget(self, ino: int) -> None:
         """The file's last name was removed: its unsynced data no longer exists anywhere."""
@@ -102,6 +105,7 @@ class Journal:
         ``("chmod", path, mode)``, ``("chown", path, uid, gid)``; paths relative."""
         with self.lock:
             self.ops.append(op)
+            self.touched.update(_PATHS_OF[op[0]](*op[1:]))
             if op[0] == "rename":  # the cut's report names a file by its latest name
                 old, new = op[1], op[2]
                 for p in self.pending.values():
@@ -141,9 +145,37 @@ class Journal:
                          sum(p.bytes for p in self.pending.values()))  # fmt: skip
             self.ops.clear()
             self.pending.clear()
-            mirror(self.durable, self.live)
+            for path in _outermost(self.touched):
+                restore(self.durable, self.live, path)
+            self.touched.clear()
             self.counts["cuts"] += 1
             return report
+
+
+def _outermost(paths: set[str]) -> list[str]:
+    """The paths none of whose ancestors is in the set (restoring a folder restores its insides)."""
+    return [p for p in sorted(paths) if not any(q in paths for q in _ancestors(p))]
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def restore(durable: Path, live: Path, path: str) -> None:
+    """``live/path`` made what ``durable/path`` is (absent if it is absent there). Every path
+    not changed since the last cut is already the same in both (nothing wrote it, no commit
+    or sync touched it), so the cut restores only the changed ones, not the whole tree."""
+    target, source = live / path, durable / path
+    if not path:  # the mount's root: its owner and mode only
+        _same_metadata(source, target)
+        return
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif os.path.lexists(target):
+        os.unlink(target)
+    if os.path.lexists(source) and os.path.isdir(target.parent):
+        _copy_entry(source, target)
 
 
 def _copy_ranges(src: Path, dst: Path, ranges: list[list[int]]) -> int:
@@ -189,6 +221,18 @@ def _symlink(root: Path, target: str, path: str, uid: int, gid: int) -> None:
     os.symlink(target, root / path)
     os.lchown(root / path, uid, gid)
 
+
+_PATHS_OF = {  # the paths in live a namespace change touches
+    "create": lambda path, *_: [path],
+    "mkdir": lambda path, *_: [path],
+    "unlink": lambda path: [path],
+    "rmdir": lambda path: [path],
+    "rename": lambda old, new: [old, new],
+    "symlink": lambda target, path, *_: [path],
+    "link": lambda existing, new: [existing, new],
+    "chmod": lambda path, mode: [path],
+    "chown": lambda path, uid, gid: [path],
+}
 
 _REPLAY = {
     "create": _create,
