@@ -419,7 +419,7 @@ def _wait_ready(connect, timeout: float = 60.0):
 @pytest.mark.parametrize("appendfsync", ["always", "everysec"])
 def test_redis_keeps_what_its_appendfsync_promises(traversable_tmp, appendfsync):
     """Redis's documentation (persistence): with ``appendfsync always`` no acknowledged
-    write is lost; with ``everysec`` "you can lose 1 second worth of writes". Five cuts under
+    write is lost; with ``everysec`` "you can lose 1 second worth of writes". Three cuts under
     SET load each; what is lost is always the newest writes, never a hole."""
     import redis
 
@@ -442,7 +442,7 @@ def test_redis_keeps_what_its_appendfsync_promises(traversable_tmp, appendfsync)
 
         server.start()
         _wait_port(port)
-        for cut in range(5):
+        for cut in range(3):
             stop = threading.Event()
             client = threading.Thread(target=_inserts, args=(connect, insert, acked, stop))
             client.start()

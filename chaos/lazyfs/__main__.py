@@ -9,7 +9,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from chaos.lazyfs.journal import Journal, mirror
+from chaos.lazyfs.journal import CACHE_S, Journal, mirror
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     server = serve(journal, args.state / "control.sock")
     try:
         # allow_other: the stacks' processes (containers' users too) use it; the kernel
-        # checks permissions; no attribute or entry cache, so that a cut is seen at once
+        # checks permissions; it caches names and attributes for CACHE_S (every change but
+        # the cut goes through this filesystem, which the kernel sees; the cut waits them out)
         fuse.FUSE(LazyPassthrough(journal), str(args.mountpoint), foreground=True, allow_other=True, default_permissions=True,
-                  attr_timeout=0, entry_timeout=0, negative_timeout=0, fsname="lazyfs", subtype="llmchaos")  # fmt: skip
+                  attr_timeout=CACHE_S, entry_timeout=CACHE_S, negative_timeout=CACHE_S, fsname="lazyfs", subtype="llmchaos")  # fmt: skip
     finally:
         server.shutdown()
 
