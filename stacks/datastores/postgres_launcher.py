@@ -32,7 +32,9 @@ def _drop_root(data: Path) -> None:
     except KeyError:
         user = pwd.getpwnam("nobody")
     for path in [data, *data.rglob("*")] if data.exists() else []:
-        os.lchown(path, user.pw_uid, user.pw_gid)
+        st = os.lstat(path)
+        if (st.st_uid, st.st_gid) != (user.pw_uid, user.pw_gid):  # a restart finds them given already
+            os.lchown(path, user.pw_uid, user.pw_gid)
     os.setgroups([])
     os.setgid(user.pw_gid)
     os.setuid(user.pw_uid)
