@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from stacks.compose import ComposeFile, load_compose
 from stacks import spec
 
-ACTIONS = ("kill", "stop", "pause", "kill-all", "llm-outage")  # what each does: ``chaos.kinds.KINDS``
+ACTIONS = ("kill", "stop", "pause", "kill-all", "power-cut", "llm-outage")  # what each does: ``chaos.kinds.KINDS``
 
 
 class Trigger(BaseModel):
@@ -112,7 +112,7 @@ class Outage(BaseModel):
 class Fault(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["kill", "stop", "pause", "kill-all", "llm-outage"]
+    action: Literal["kill", "stop", "pause", "kill-all", "power-cut", "llm-outage"]
     target: list[str] = Field(default_factory=list)
     trigger: Trigger
     downtime_s: float = Field(30.0, ge=0)
@@ -128,8 +128,8 @@ class Fault(BaseModel):
     def _consistent(self) -> "Fault":
         if self.action in ("kill", "stop", "pause") and not self.target:
             raise ValueError(f"action {self.action!r} needs a 'target': a role (backend, worker, datastore, server) or a service name")
-        if self.action in ("kill-all", "llm-outage") and self.target:
-            raise ValueError(f"action {self.action!r} takes no 'target' (kill-all: every service but the LLM provider; llm-outage: the provider)")
+        if self.action in ("kill-all", "power-cut", "llm-outage") and self.target:
+            raise ValueError(f"action {self.action!r} takes no 'target' (kill-all, power-cut: every service but the LLM provider; llm-outage: the provider)")
         if self.recovery == "policy" and self.action != "kill":
             raise ValueError("recovery 'policy' (the restart policy brings a crashed service back) only applies to action 'kill'")
         return self
@@ -137,13 +137,13 @@ class Fault(BaseModel):
     def services(self, compose: ComposeFile) -> list[str]:
         """The stack's services this fault hits (empty: it does not apply to the stack).
 
-        ``kill-all`` spares the LLM provider: a power cut of our machines does not take
-        OpenAI down, and its ledger is the measurement.
+        ``kill-all`` and ``power-cut`` spare the LLM provider: a power cut of our machines
+        does not take OpenAI down, and its ledger is the measurement.
         """
         order = compose.start_order()
         if self.action == "llm-outage":
             return [s for s in order if compose.services[s].role == "llm"]
-        if self.action == "kill-all":
+        if self.action in ("kill-all", "power-cut"):
             return [s for s in order if compose.services[s].role != "llm"]
         return [s for s in order if s in self.target or compose.services[s].role in self.target]
 

@@ -84,6 +84,15 @@ def _outage_on(target: Target) -> str | None:
     return f"the provider answers {wanted} to new calls" if any(r.get("status") == wanted and r.get("action") == "error" for r in rules) else None
 
 
+def _power_back(target: Target) -> None:
+    """The power comes back with what the disks held: what no one synced is dropped from
+    the durable volumes (now, while every process is still dead since the kill: the same
+    as at the cut's instant, and the fault moment stays the kill's), then every service
+    starts again. What was dropped goes into the history (``saved["record"]``)."""
+    target.saved["record"] = {"power_cut": target.runtime.cut_power()}
+    target.runtime.restart_all(target.recovery_timeout_s)
+
+
 KINDS: dict[str, Kind] = {
     "kill": Kind("kill", "start", _each("kill"), _killed, _each("start")),
     "stop": Kind("stop", "start", _each("stop"), _down, _each("start")),
@@ -91,5 +100,6 @@ KINDS: dict[str, Kind] = {
     "kill-all": Kind(
         "kill-all", "start", lambda t: t.runtime.kill_all(t.services), _down, lambda t: t.runtime.restart_all(t.recovery_timeout_s)
     ),
+    "power-cut": Kind("power-cut", "start", lambda t: t.runtime.kill_all(t.services), _down, _power_back),
     "llm-outage": Kind("llm-fault", "llm-fault", _outage_begins, _outage_on, lambda t: t.provider.set_fault_rules(t.saved["rules"])),
 }

@@ -261,7 +261,8 @@ class Nemesis:
             self._record("invoke", kind.recover_f, base)
             started = time.monotonic()
             kind.recover(target)
-            report.recovered_t = self._record("ok", kind.recover_f, {**base, "took_s": round(time.monotonic() - started, 4)})
+            took = round(time.monotonic() - started, 4)
+            report.recovered_t = self._record("ok", kind.recover_f, {**base, "took_s": took, **target.saved.pop("record", {})})  # a power cut: what it dropped
         else:
             report.recovered_t = report.effective_t  # the restart policy acts by itself, at once
         self._probe.recovery_done.set()

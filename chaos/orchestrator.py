@@ -49,7 +49,7 @@ from llmchaos.errors import BadInputError
 from llmchaos.history import HistoryTail, HistoryWriter, read_history
 from llmchaos.metrics import Expectations, cell_metrics, verdict
 from llmchaos.ports import free_port_plan
-from llmchaos.runtime import Runtime, make_runtime
+from llmchaos.runtime import Runtime, make_runtime, runtime_class
 from loadtests.adapters import APIClient, adapter_for
 from loadtests.browser import chromium_path
 from loadtests.config import LoadConfig, PagesConfig
@@ -241,8 +241,11 @@ class Orchestrator:
         browsers = scenario.browsers
         # the page is deployed for people in browsers, or for a fault aimed at it
         pages_wanted = browsers.users or any("frontend" in fault.target for fault in scenario.faults)
+        # a power cut needs the durable volumes on the lazy filesystem, which not every runtime can do
+        cut_wanted = any(fault.action == "power-cut" for fault in scenario.faults)
+        can_cut = runtime_class(plan.runtime).supports_power_cut
         runtime = make_runtime(plan.runtime, stack, ports=ports, env=env, restart=restart_policy(scenario.faults),
-                               profiles=("frontend",) if pages_wanted else (), **extra)  # fmt: skip
+                               profiles=("frontend",) if pages_wanted else (), power_cut=cut_wanted and can_cut, **extra)  # fmt: skip
         planned = scenario.load.users * scenario.load.tasks_per_user
         settings = {
             "stack": cell.stack, "scenario": cell.scenario, "repetition": cell.repetition, "profile": plan.profile,
@@ -253,6 +256,8 @@ class Orchestrator:
         if browsers.users:
             settings["pages"] = {"planned_requests": browsers.users * browsers.tasks_per_user}
         why_not = not_applicable(scenario.faults, cell.stack, runtime.compose)
+        if cut_wanted and not can_cut:
+            why_not = f"the {plan.runtime} runtime cannot cut the power yet (its volumes are not on the lazy filesystem): use --runtime local"
         if why_not:
             cell.status, cell.summary = "not_applicable", {"reason": why_not}
             settings.update(status="not_applicable", reason=why_not, finished=_now())

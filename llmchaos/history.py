@@ -36,7 +36,7 @@ from typing import Any
 TYPES = ("invoke", "ok", "fail", "info")
 FUNCTIONS = (
     "submit", "chunks", "page", "status", "refresh", "resume", "final-read",
-    "kill", "stop", "start", "pause", "resume-process", "kill-all", "llm-fault", "health", "phase",
+    "kill", "stop", "start", "pause", "resume-process", "kill-all", "power-cut", "llm-fault", "health", "phase",
 )  # fmt: skip
 
 

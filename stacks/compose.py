@@ -125,6 +125,12 @@ class ComposeFile:
     services: dict[str, ComposeService]
     volumes: tuple[str, ...] = field(default_factory=tuple)
 
+    def durable_volumes(self) -> list[str]:
+        """The named volumes that hold the stack's state: every service's but the LLM
+        provider's (its ledger is the measurement, and a power cut of our machines does not
+        reach OpenAI's). What a power cut acts on."""
+        return sorted({m.source for s in self.services.values() if s.role != "llm" for m in s.volumes if m.named})
+
     def start_order(self) -> list[str]:
         """Services with every dependency before its dependents."""
         order: list[str] = []

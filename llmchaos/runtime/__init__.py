@@ -24,18 +24,24 @@ def choose_runtime(requested: str) -> tuple[str, str]:
     return requested, f"using {requested} (asked for)"
 
 
-def make_runtime(kind: str, stack: Stack, **kwargs: Any) -> Runtime:
-    """A runtime of ``kind`` ("docker" or "local") for ``stack``."""
+def runtime_class(kind: str) -> type[Runtime]:
+    """The class of the runtime ``kind`` ("docker" or "local")."""
     if kind == "docker":
         from .docker import DockerRuntime
 
-        kwargs.pop("workdir", None)
-        return DockerRuntime(stack, **kwargs)
+        return DockerRuntime
     if kind == "local":
         from .local import LocalRuntime
 
-        return LocalRuntime(stack, **kwargs)
+        return LocalRuntime
     raise ValueError(f"runtime {kind!r}: expected docker or local")
 
 
-__all__ = ["RESTART_POLICIES", "RUNTIME_CHOICES", "Runtime", "choose_runtime", "live_runtimes", "make_runtime"]
+def make_runtime(kind: str, stack: Stack, **kwargs: Any) -> Runtime:
+    """A runtime of ``kind`` ("docker" or "local") for ``stack``."""
+    if kind == "docker":
+        kwargs.pop("workdir", None)
+    return runtime_class(kind)(stack, **kwargs)
+
+
+__all__ = ["RESTART_POLICIES", "RUNTIME_CHOICES", "Runtime", "choose_runtime", "live_runtimes", "make_runtime", "runtime_class"]

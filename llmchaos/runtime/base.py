@@ -45,15 +45,18 @@ class Runtime(abc.ABC):
     """One stack deployed one way. Use as a context manager to guarantee ``down``."""
 
     name: str = ""
+    supports_power_cut: bool = False  # can put the durable volumes on the lazy filesystem
 
     def __init__(
         self, stack: Stack, *, ports: Mapping[str, int] | None = None, restart: str = "no", env: Mapping[str, str] | None = None,
-        profiles: Iterable[str] = (),
+        profiles: Iterable[str] = (), power_cut: bool = False,
     ) -> None:
         """``ports`` moves published ports by their compose variable, e.g. ``{"MVP_BACKEND_PORT": 18000}``;
         ``env`` adds variables for the stack's services (the fake provider's profile, timeouts);
         ``profiles``: the compose profiles to deploy besides the services without one
-        (``frontend``: the stack's Chainlit page)."""
+        (``frontend``: the stack's Chainlit page); ``power_cut``: the stack's durable volumes
+        on the lazy filesystem (``chaos.lazyfs``), so that ``cut_power`` can drop what was
+        not synced (runtimes with ``supports_power_cut``)."""
         if restart not in RESTART_POLICIES:
             raise ValueError(f"restart policy {restart!r}: expected one of {', '.join(RESTART_POLICIES)}")
         unknown = set(ports or {}) - set(stack.port_variables())
@@ -65,6 +68,9 @@ class Runtime(abc.ABC):
         self.ports: dict[str, int] = {**stack.default_ports(), **(ports or {})}
         self.primary = stack.primary_ports()
         self.profiles = tuple(profiles)
+        if power_cut and not self.supports_power_cut:
+            raise ValueError(f"the {self.name} runtime cannot cut the power yet (its volumes are not on the lazy filesystem)")
+        self.power_cut = power_cut
         self.compose: ComposeFile = stack.compose(self.variables(), self.profiles)
 
     def variables(self) -> dict[str, str]:
@@ -185,6 +191,11 @@ class Runtime(abc.ABC):
         inherit their data (the Redis cache of another cell answering this cell's prompts).
         The local runtime keeps its data in a directory of its own per cell: nothing to do."""
         return []
+
+    def cut_power(self) -> dict:
+        """The other half of a power cut, after ``kill_all``: what no one synced is dropped
+        from the durable volumes; returns what was dropped (``chaos.lazyfs.journal.Cut``)."""
+        raise NotImplementedError(f"the {self.name} runtime cannot cut the power")
 
     def restart_all(self, timeout: float = 120.0) -> None:
         """Power back after ``kill_all``: every service started again, data as the crash left it."""

@@ -55,6 +55,7 @@ class _Service:
 
 class LocalRuntime(Runtime):
     name = "local"
+    supports_power_cut = True
 
     def __init__(self, stack: Stack, *, workdir: Path | None = None, **kwargs: Any) -> None:
         super().__init__(stack, **kwargs)
@@ -66,6 +67,7 @@ class LocalRuntime(Runtime):
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
+        self._lazy: Any = None  # chaos.lazyfs.mount.LazyMount under the durable volumes, with power_cut
 
     # -- supervisor --------------------------------------------------------------------
 
@@ -134,10 +136,41 @@ class LocalRuntime(Runtime):
         resolved = {name: self._resolve(p) for name, p in processes.items() if name in self.compose.services}  # MissingBinaryError first
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.power_cut and self._lazy is None:
+            self._mount_durable_volumes()
         with self._lock:
             for name, process in resolved.items():
                 if name not in self._services:
                     self._services[name] = _Service(name, process, (self.log_dir / f"{name}.log").open("ab"))
+
+    def _mount_durable_volumes(self) -> None:
+        """One lazy filesystem for the stack's durable volumes (``data/<volume>`` is a link
+        into it): the provider's ledger, the page's files and the processes' working
+        directory stay on the real disk, untouched by a cut."""
+        from chaos.lazyfs.mount import LazyMount  # the power cut's filesystem
+
+        self._lazy = LazyMount(self.workdir / "lazyfs" / "mnt", self.workdir / "lazyfs" / "state").start()
+        for volume in self.compose.durable_volumes():
+            (self._lazy.mountpoint / volume).mkdir(exist_ok=True)
+            link = self.data_dir / volume
+            if not link.is_symlink():
+                link.symlink_to(self._lazy.mountpoint / volume, target_is_directory=True)
+        fd = os.open(self._lazy.mountpoint, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)  # the volumes themselves exist whatever is cut later
+        finally:
+            os.close(fd)
+
+    def cut_power(self) -> dict:
+        if self._lazy is None:
+            raise LLMChaosError(f"{self.stack.name}: deployed without power_cut: its volumes are not on the lazy filesystem")
+        deadline = time.monotonic() + 10.0
+        for svc in self._services.values():  # a killed group's last members (PostgreSQL's backends) may take a moment
+            while svc.popen is not None and not svc.wanted and group_members(svc.popen.pid):
+                if time.monotonic() > deadline:
+                    raise LLMChaosError(f"{self.stack.name}/{svc.name}: processes still alive 10s after the power cut")
+                time.sleep(0.01)
+        return self._lazy.cut()
 
     def _spawn(self, svc: _Service) -> None:
         for directory in svc.process.dirs:
@@ -262,5 +295,9 @@ class LocalRuntime(Runtime):
         for svc in self._services.values():
             svc.log.close()
         self._services.clear()
+        if self._lazy is not None:
+            self._lazy.stop()
+            self._lazy = None
         if volumes:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            shutil.rmtree(self.workdir / "lazyfs", ignore_errors=True)
