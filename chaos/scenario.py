@@ -117,7 +117,8 @@ def _describe(exc: ValidationError) -> str:
 # the catalogue's reading order: no fault first, then faults from the API outwards
 CATALOGUE = (
     "baseline", "f5-refresh", "f5-reattach", "cache-repeat", "backend-kill", "backend-pause", "worker-kill",
-    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "llm-outage", "f5-browser", "frontend-kill",
+    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "power-cut", "llm-outage", "f5-browser",
+    "frontend-kill",
 )  # fmt: skip
 
 
