@@ -82,6 +82,29 @@ def lazy(tmp_path):
         yield mount
 
 
+@needs_fuse
+def test_a_mount_whose_harness_was_killed_does_not_outlive_it(tmp_path):
+    code = ("import sys, time; from pathlib import Path; from chaos.lazyfs.mount import LazyMount; "
+            "m = LazyMount(Path(sys.argv[1]), Path(sys.argv[2])).start(); print(m._process.pid, flush=True); time.sleep(600)")  # fmt: skip
+    harness = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "mnt"), str(tmp_path / "state")], stdout=subprocess.PIPE, text=True)
+    daemon = int(harness.stdout.readline())
+    assert os.path.ismount(tmp_path / "mnt")
+    harness.kill()
+    harness.wait()
+    deadline = time.monotonic() + 10
+    while os.path.ismount(tmp_path / "mnt") or _alive(daemon):
+        assert time.monotonic() < deadline, "the lazy filesystem outlived the harness that started it"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
 def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

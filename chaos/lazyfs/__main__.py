@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import subprocess
+import threading
+import time
 from pathlib import Path
 
 from chaos.lazyfs.journal import CACHE_S, Journal, mirror
@@ -30,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.WARNING, format="lazyfs %(levelname)s %(message)s")
     server = serve(journal, args.state / "control.sock")
+    threading.Thread(target=_end_with_parent, args=(os.getppid(), args.mountpoint), name="lazyfs-parent", daemon=True).start()
     try:
         # allow_other: the stacks' processes (containers' users too) use it; the kernel
         # checks permissions; it caches names and attributes for CACHE_S (every change but
@@ -38,6 +43,17 @@ def main(argv: list[str] | None = None) -> None:
                   attr_timeout=CACHE_S, entry_timeout=CACHE_S, negative_timeout=CACHE_S, fsname="lazyfs", subtype="llmchaos")  # fmt: skip
     finally:
         server.shutdown()
+
+
+def _end_with_parent(parent: int, mountpoint: Path) -> None:
+    """Unmount and end when the harness that started this daemon is gone (killed with no
+    chance to stop it): a broken run leaves nothing running. The daemon is in a session
+    of its own (a Ctrl-C of the harness must not cut the filesystem under a stack still
+    being taken down), so it cannot rely on the parent's death signal."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    subprocess.run(["fusermount3", "-u", "-z", str(mountpoint)], capture_output=True, check=False)
+    os._exit(0)
 
 
 if __name__ == "__main__":
