@@ -38,6 +38,10 @@ PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 LLMCHAOS_LABEL = "io.llmchaos.stack"
 CONFIG_LABEL = "io.llmchaos.config-hash"
+# How long a deployment waits for one Engine API answer. A loaded 2-core machine was seen to
+# keep the engine silent past 10 s (a CI run's Temporal baseline cell failed on a ReadTimeout):
+# slow is not dead, and a dead engine refuses the connection at once.
+API_TIMEOUT_S = 60.0
 
 
 def docker_client(timeout: float = 10.0):
@@ -85,7 +89,7 @@ class DockerRuntime(Runtime):
     def __init__(self, stack, *, project: str | None = None, client=None, **kwargs: Any) -> None:
         super().__init__(stack, **kwargs)
         self.project = project or f"llmchaos-{stack.name}"
-        self.client = client or docker_client()
+        self.client = client or docker_client(timeout=API_TIMEOUT_S)
         self.network_name = f"{self.project}_default"
         self.kill_fallbacks = 0
         self._shared_lock = threading.Lock()
