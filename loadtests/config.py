@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stacks.spec import F5Mode
+
 
 class ModelChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +89,7 @@ class PagesConfig(Browsers):
 
     stack: str
     url: str  # the stack's page, on 127.0.0.1
-    stack_f5: Literal["reask", "reattach", "remember"]  # what the stack's page does on F5 (stacks.spec.StackManifest.f5)
+    stack_f5: F5Mode  # what the stack's page does on F5 (stacks.spec.StackManifest.f5)
     seed: int = 0
     llm_seed: int = 0
     llm_output_tokens: int = Field(200, ge=1)

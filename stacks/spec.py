@@ -55,6 +55,9 @@ class ApiPaths(BaseModel):
     terminal: list[str] = Field(min_length=1)
 
 
+F5Mode = Literal["reask", "reattach", "remember"]  # what a stack's page does on F5: StackManifest.f5
+
+
 class StackManifest(BaseModel):
     """``stacks/<name>/stack.yaml``.
 
@@ -74,7 +77,7 @@ class StackManifest(BaseModel):
     description: str
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     api: Literal["chat", "workflows"] | ApiPaths
-    f5: Literal["reask", "reattach", "remember"]
+    f5: F5Mode
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 

@@ -10,10 +10,8 @@ with plain files and with SQLite as its documentation says for its settings.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +23,10 @@ import pytest
 
 from chaos.lazyfs.journal import END, MAX_RANGES, Journal, Pending
 from chaos.lazyfs.mount import LazyMount, fuse_missing
+from llmchaos.processes import signal_group, spawn
+from llmchaos.runtime.probes import probe
+from llmchaos.runtime.procfs import group_members, process_state
+from stacks.compose import Health
 
 
 def test_pending_ranges_merge_and_stay_few():
@@ -92,17 +94,9 @@ def test_a_mount_whose_harness_was_killed_does_not_outlive_it(tmp_path):
     harness.kill()
     harness.wait()
     deadline = time.monotonic() + 10
-    while os.path.ismount(tmp_path / "mnt") or _alive(daemon):
+    while os.path.ismount(tmp_path / "mnt") or process_state(daemon) not in (None, "Z"):
         assert time.monotonic() < deadline, "the lazy filesystem outlived the harness that started it"
         time.sleep(0.1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
 def fsync_file(path: Path) -> None:
@@ -327,23 +321,17 @@ class Server:
 
     def start(self) -> Server:
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = spawn(self.argv, log)
         return self
 
     def kill(self) -> None:
         """SIGKILL of every process of the group, and wait until none is left."""
-        pgid = self.process.pid
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
+        signal_group(self.process, signal.SIGKILL)
         self.process.wait()
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
-                return
+        while group_members(self.process.pid):
+            assert time.monotonic() < deadline, f"processes of group {self.process.pid} outlived SIGKILL"
             time.sleep(0.01)
-        raise AssertionError(f"processes of group {pgid} outlived SIGKILL")
 
 
 def _inserts(connect, insert, acked: list[int], stop: threading.Event) -> None:
@@ -355,17 +343,15 @@ def _inserts(connect, insert, acked: list[int], stop: threading.Event) -> None:
             insert(client, i)
             acked.append(i)
             i += 1
-    except Exception:
+    except Exception:  # noqa: BLE001 - the cut ends the client; what it was told is in acked
         return
 
 
-def _wait_port(port: int, timeout: float = 60.0) -> None:
+def _wait_redis(port: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
+    while not (seen := probe(Health("redis"), port)):
+        assert time.monotonic() < deadline, f"Redis on 127.0.0.1:{port} not ready within {timeout:.0f}s: {seen.why}"
         time.sleep(0.05)
-    raise AssertionError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
 CUTS = 20
@@ -464,7 +450,7 @@ def test_redis_keeps_what_its_appendfsync_promises(traversable_tmp, appendfsync)
             when[i] = time.monotonic()
 
         server.start()
-        _wait_port(port)
+        _wait_redis(port)
         for cut in range(3):
             stop = threading.Event()
             client = threading.Thread(target=_inserts, args=(connect, insert, acked, stop))
@@ -476,7 +462,7 @@ def test_redis_keeps_what_its_appendfsync_promises(traversable_tmp, appendfsync)
             client.join(30)
             lazy.cut()
             server.start()
-            _wait_port(port)
+            _wait_redis(port)
             kept = [int(x) for x in _wait_ready(lambda: connect().lrange("acked", 0, -1))]  # once its AOF is loaded
             n = min(len(kept), len(acked))
             # the write in flight at the kill may be kept without its acknowledgement: one at most
