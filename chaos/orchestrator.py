@@ -237,7 +237,8 @@ class Orchestrator:
         env = {**scenario.provider.environment(seed), **scenario.environment}
         ports = free_port_plan(stack.default_ports())
         # its own working directory, or Docker project: cells running at once never share a container or volume
-        extra = {"workdir": cell.directory / "runtime"} if plan.runtime == "local" else {"project": docker_project(cell)}
+        # (the local runtime's processes and data, or the host side of Docker's lazy filesystem, are in its directory)
+        extra = {"workdir": cell.directory / "runtime"} | ({"project": docker_project(cell)} if plan.runtime == "docker" else {})
         browsers = scenario.browsers
         # the page is deployed for people in browsers, or for a fault aimed at it
         pages_wanted = browsers.users or any("frontend" in fault.target for fault in scenario.faults)

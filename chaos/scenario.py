@@ -62,6 +62,7 @@ class Scenario(BaseModel):
     name: str
     description: str
     source: str = ""  # the seed document and section whose narrative this scenario tells
+    compare_with: str = ""  # a scenario this one differs from by one thing: the report reads them side by side
     seed: int = 0
     load: Load = Field(default_factory=Load)
     browsers: Browsers = Field(default_factory=Browsers)  # users in a real browser beside the load (the stack's page is deployed then)
@@ -117,7 +118,7 @@ def _describe(exc: ValidationError) -> str:
 # the catalogue's reading order: no fault first, then faults from the API outwards
 CATALOGUE = (
     "baseline", "f5-refresh", "f5-reattach", "cache-repeat", "backend-kill", "backend-pause", "worker-kill",
-    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "power-cut", "llm-outage", "f5-browser",
+    "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "host-kill-processes", "llm-outage", "f5-browser",
     "frontend-kill",
 )  # fmt: skip
 

@@ -49,6 +49,10 @@ Definitions (one each, the same for every stack):
 - **final state**: per task of the users, the status the final read found (``missing``
   when the stack no longer knows it, ``unreadable`` when it could not serve it);
   acknowledged loss summed over requests (None when nothing was read back).
+- **power cut**: what each cut of the lazy filesystem dropped (bytes not synced, files
+  they belonged to, namespace changes never committed) and what it left of the files the
+  stack had written (``missing``, ``empty``, ``truncated``, ``reverted``, ``back``: see
+  ``chaos.lazyfs.survey``), summed over the cuts, per volume too; None without a cut.
 """
 
 from __future__ import annotations
@@ -352,6 +356,37 @@ def final_state(results: list[RequestResult]) -> dict[str, Any]:
     }
 
 
+CUT_COUNTS = ("unsynced_bytes", "files_with_unsynced_data", "namespace_ops_dropped")
+LEFT_KINDS = ("missing", "empty", "truncated", "reverted", "back")
+
+
+def power_cuts(records: Iterable[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The power cuts' records (the lazy filesystem's ``Cut.as_dict``), or cells' sums of
+    them, summed: what was dropped and what was left, per volume too; None if none."""
+    records = [r for r in records if r]
+    if not records:
+        return None
+    out: dict[str, Any] = {"cuts": sum(r.get("cuts", 1) for r in records)}
+    out.update({k: sum(r.get(k, 0) for r in records) for k in CUT_COUNTS})
+    lefts = [r.get("left") or {} for r in records]
+    left: dict[str, Any] = {k: sum(x.get(k, 0) for x in lefts) for k in ("files_compared", *LEFT_KINDS)}
+    volumes: dict[str, dict[str, int]] = {}
+    for x in lefts:
+        for volume, counts in (x.get("by_volume") or {}).items():
+            into = volumes.setdefault(volume, dict.fromkeys(LEFT_KINDS, 0))
+            for kind in LEFT_KINDS:
+                into[kind] += counts.get(kind, 0)
+    left["by_volume"] = dict(sorted(volumes.items()))
+    left["examples"] = [e for x in lefts for e in x.get("examples", [])][:10]
+    out["left"] = left
+    return out
+
+
+def cut_records(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """What each power cut of the cell dropped and left: the nemesis's recovery lines."""
+    return [e.value["power_cut"] for e in events if e.process == "nemesis" and e.type == "ok" and e.value.get("power_cut")]
+
+
 def page_shots(events: Iterable[Event]) -> list[dict[str, Any]]:
     """Per browser request, the screenshots taken just before and just after its F5 (paths
     relative to the cell) and the characters on screen then."""
@@ -457,6 +492,7 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
         "duplicate_chunks": sum(r.duplicate_chunks for r in accepted),
         **final_state(accepted),
         "recovery_s": [recovery_times(f, results, canaries) | {"fault": f.index, "action": f.action} for f in faults_of(events)],
+        "power_cut": power_cuts(cut_records(events)),
         "hit_points": [{"fault": f.index, "action": f.action, **(hits_summary(hit_points(f, results)) or {"inflight": 0})} for f in faults_of(events)],
         "canaries": {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)},
         **spent,

@@ -37,8 +37,8 @@ Item = tuple[tuple[str, str], ...]  # the (stack, scenario) cells one decision r
 A = "architecture-of-the-3-solutions.md"
 V = "visual-comparison-of-the-3-architectures.md"
 TABLE = f"{A}, « Guarantees (Garanties) »"
-CRASHES = ("backend-kill", "worker-kill", "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill")
-WORKER_DOWN = ("worker-kill", "worker-stop-chunk-47", "worker-kill-after-generation", "host-kill")
+CRASHES = ("backend-kill", "worker-kill", "worker-stop-chunk-47", "worker-kill-after-generation", "datastore-kill", "host-kill", "host-kill-processes")
+WORKER_DOWN = ("worker-kill", "worker-stop-chunk-47", "worker-kill-after-generation", "host-kill", "host-kill-processes")
 VERDICTS = ("confirmed", "refuted", "mixed", "not measured", "not comparable")
 
 # the seeds' table as written; blank cells (their symbol lost from the file) read as "no (blank)"
@@ -629,13 +629,13 @@ CLAIMS: list[Claim] = [
           _on_cell("temporal", "worker-kill", _survives)),
     Claim("temporal-polls-fail-while-worker-down", "Temporal's status queries are answered from the worker's memory, so the page's polls fail while no worker runs.", A_QUERY,
           "Reads from workflow MEMORY (not DB)",
-          "confirmed if every temporal cell where the worker went down (worker-kill, worker-stop-chunk-47, worker-kill-after-generation, host-kill) had failed polls; refuted if one had none.",
+          "confirmed if every temporal cell where the worker went down (worker-kill, worker-stop-chunk-47, worker-kill-after-generation, host-kill, host-kill-processes) had failed polls; refuted if one had none.",
           _every(("temporal",), WORKER_DOWN, _polls_failed)),
     Claim("temporal-datastore-crash-zero-loss", "Temporal survives a crash of its database with zero loss and no re-generation.", A_LAYERS, "Survives ANY crash",
           "confirmed if temporal/datastore-kill (the Temporal server killed) kept zero loss with no re-generation; mixed if it re-generated; refuted otherwise.",
           _on_cell("temporal", "datastore-kill", _survives)),
     Claim("temporal-any-crash", "Temporal survives any crash (worker, backend, database) with zero data loss.", V_100, "Survive tout crash (worker, backend, DB) … Zero data loss",
-          "confirmed if every temporal crash cell (backend-kill, the three worker crashes, datastore-kill, host-kill) kept zero loss; refuted by one that did not.",
+          "confirmed if every temporal crash cell (backend-kill, the three worker crashes, datastore-kill, host-kill with and without the lazy filesystem) kept zero loss; refuted by one that did not.",
           _every(("temporal",), CRASHES, _no_loss)),
     # power cut
     Claim("power-cut-mvp-loses", "A power cut loses the MVP's task in progress.", V_CUT, "Task perdue, chunks orphelins … User doit re-demander",

@@ -32,6 +32,7 @@ from llmchaos.metrics import (
     hits_summary,
     latency,
     page_metrics,
+    power_cuts,
     recovery_times,
     verdict,
 )
@@ -192,6 +193,10 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     if first and done[0].settings.get("faults"):
         cell["fault"] = done[0].settings["faults"][0].get("description")
     cell["canaries"] = {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)}
+    if cut := power_cuts(r.metrics.get("power_cut") for r in done):
+        cell["power_cut"] = cut
+    if twin := done[0].settings.get("scenario_settings", {}).get("compare_with"):
+        cell["compare_with"] = twin
     who = attribute(results, canaries, ledger, [x for r in done for x in r.pages])
     cell.update(cost(results, ledger, canaries, who=who))
     cell.update(experience(results))

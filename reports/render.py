@@ -133,6 +133,65 @@ def page_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+CUT_TEXT = (
+    "A power cut (host-kill) runs the stack's durable volumes on the lazy filesystem: every write not followed by an fsync "
+    "of its file, and every create, rename or unlink not followed by a sync, is gone when the power comes back. Beside each "
+    "cell, the same kill without the lazy filesystem (its compare_with scenario: the kernel's page cache survives a "
+    "SIGKILL), so what the lost writes cost is the difference between the two. Outcomes: tasks correct / accepted, lost, "
+    "chunks users saw that the final read no longer returned (ack. loss), the tasks' statuses read back. On the disk: "
+    "unsynced bytes and namespace changes the cuts dropped, and the files the stack had written that came back missing, "
+    "empty, truncated, with other bytes (reverted) or back after a removal, with the volume that held them."
+)
+
+
+def _outcome(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return "not in this run"
+    if "tasks_submitted" not in cell:
+        return cell.get("verdict", "–")
+    statuses = ", ".join(f"{n} {s}" for s, n in (cell.get("final_status") or {}).items())
+    return (f"{cell['verdict']}: {cell['tasks_correct']}/{cell['tasks_accepted']} correct, {cell['tasks_lost']} lost, "
+            f"ack. loss {_ack(cell)} ({statuses or 'nothing read back'})")  # fmt: skip
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n} B"
+
+
+def cut_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Per cell with a power cut: its outcome beside its kill-only twin's, and what the disk lost."""
+    header = ["stack", "scenario", "kill only", "power cut", "cuts", "dropped", "files left missing / empty / truncated / reverted / back",
+              "by volume"]  # fmt: skip
+    by_name = {(c["stack"], c["scenario"]): c for c in matrix["cells"]}
+    rows = []
+    for c in _measured(matrix):
+        cut = c.get("power_cut")
+        if not cut:
+            continue
+        left = cut["left"]
+        twin = c.get("compare_with")
+        volumes = "; ".join(f"{v}: " + ", ".join(f"{n} {k}" for k, n in kinds.items() if n) for v, kinds in left["by_volume"].items() if any(kinds.values()))
+        rows.append([
+            c["stack"], c["scenario"], f"{twin}: {_outcome(by_name.get((c['stack'], twin)))}" if twin else "–", _outcome(c), str(cut["cuts"]),
+            f"{_bytes(cut['unsynced_bytes'])} in {cut['files_with_unsynced_data']} files, {cut['namespace_ops_dropped']} namespace changes",
+            " / ".join(str(left[k]) for k in ("missing", "empty", "truncated", "reverted", "back")) + f" of {left['files_compared']} compared",
+            volumes or "nothing damaged",
+        ])  # fmt: skip
+    return header, rows
+
+
+def _cuts_markdown(matrix: dict[str, Any]) -> list[str]:
+    header, rows = cut_rows(matrix)
+    return ["## What a power cut left on the disks", "", CUT_TEXT, "", md_table(header, rows), ""] if rows else []
+
+
+def _cuts_html(matrix: dict[str, Any]) -> str:
+    header, rows = cut_rows(matrix)
+    if not rows:
+        return ""
+    return f'<h2 id="power-cut">What a power cut left on the disks</h2>\n<p>{html.escape(CUT_TEXT)}</p>\n<div style="overflow-x:auto">{_html_table(header, rows, css="matrix")}</div>'
+
+
 def first_shots(matrix: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Per cell with pages, its first screenshot pair before/after F5: (caption, shot)."""
     found = []
@@ -386,6 +445,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         md_table(*audit_rows(matrix)),
         "",
+        *_cuts_markdown(matrix),
         *_pages_markdown(matrix),
         "## Guarantees: claimed by the seeds, measured here",
         "",
@@ -522,6 +582,7 @@ below; unreadable: the stack could not serve it; missing: it no longer knows it)
 request that caused it, by task or by the answer it generated; calls refused before any token are free provider retries;
 the canary's calls are counted apart from the users'.</p>
 <div style="overflow-x:auto">{_html_table(*audit_rows(matrix), css="matrix")}</div>
+{_cuts_html(matrix)}
 {_pages_html(matrix, shots or {})}
 <h2 id="guarantees">Guarantees: the seeds' table, and what was measured</h2>
 {_html_table(g_header, g_rows, verdict_columns=tuple(range(1 + stacks, len(g_header))))}

@@ -349,3 +349,26 @@ def test_pages_that_did_not_all_run_or_whose_browser_failed_make_the_cell_an_err
     assert "the browser users exited with code 1" in cell_metrics(events, ledger, EXPECT, Expectations(1, 0, 1, 1))["errors"][0]
     unended = [e for e in events if e.f != "status" or e.process.startswith("client-")]
     assert cell_metrics(unended, ledger, EXPECT, Expectations(1, 0, 1, 0))["errors"] == ["1 accepted browser requests never ended: the browser users stopped before them"]
+
+
+def _cut(unsynced: int, **left: int) -> dict:
+    by_volume = {"storage": {k: left.get(k, 0) for k in ("missing", "empty", "truncated", "reverted", "back")}}
+    return {"namespace_ops_dropped": 2, "files_with_unsynced_data": 1, "unsynced_bytes": unsynced, "files": [], "ops": [],
+            "left": {"files_compared": 3, **left, "by_volume": by_volume, "examples": [{"path": "storage/a", "kind": "empty"}]}}
+
+
+def test_power_cuts_are_read_from_the_recovery_lines_and_summed_per_cell_and_over_repetitions():
+    from llmchaos.metrics import cut_records, power_cuts
+
+    events = [
+        ev(1.0, "nemesis", "ok", "power-cut", None, fault=0, phase="fire"),
+        ev(2.0, "nemesis", "ok", "start", None, fault=0, phase="recover", power_cut=_cut(100, empty=1, truncated=1)),
+        ev(3.0, "nemesis", "ok", "start", None, fault=1, phase="recover"),  # a plain restart: no cut
+    ]
+    one = power_cuts(cut_records(events))
+    assert one["cuts"] == 1 and one["unsynced_bytes"] == 100 and one["namespace_ops_dropped"] == 2
+    assert one["left"]["empty"] == 1 and one["left"]["truncated"] == 1 and one["left"]["missing"] == 0
+    two = power_cuts([one, power_cuts([_cut(50, missing=2)])])  # a cell's repetitions pooled
+    assert two["cuts"] == 2 and two["unsynced_bytes"] == 150 and two["left"]["files_compared"] == 6
+    assert two["left"]["by_volume"] == {"storage": {"missing": 2, "empty": 1, "truncated": 1, "reverted": 0, "back": 0}}
+    assert power_cuts(cut_records(events[2:])) is None and power_cuts([None, None]) is None

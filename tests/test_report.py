@@ -333,3 +333,32 @@ def test_the_designs_table_reads_each_stacks_own_cells_and_says_what_does_not_ap
         ["plain", "0.40 s", "$0.0530", "n/a", "n/a", "n/a", "n/a"],
         ["partial", "0.50 s", "$0.0530", "–", "–", "–", "–"],
     ]
+
+
+def test_the_power_cut_table_sets_each_cut_beside_its_kill_only_twin_and_names_the_damaged_files():
+    """Hand-made cells: the MVP's cut with its twin in the run, Redis's without it, and a
+    cell without a cut (not shown)."""
+    from reports.render import cut_rows
+
+    def measured(stack, scenario, **figures):
+        return {"stack": stack, "scenario": scenario, "verdict": "loss", "tasks_submitted": 20, "tasks_accepted": 20, "tasks_correct": 10,
+                "tasks_lost": 10, "acknowledged_loss_chunks": 0, "final_status": {"completed": 10, "running": 10}, **figures}  # fmt: skip
+
+    left = {"files_compared": 21, "missing": 20, "empty": 1, "truncated": 0, "reverted": 0, "back": 0,
+            "by_volume": {"backend-storage": {"missing": 20, "empty": 1, "truncated": 0, "reverted": 0, "back": 0}}}  # fmt: skip
+    cut = {"cuts": 1, "unsynced_bytes": 52_000, "files_with_unsynced_data": 21, "namespace_ops_dropped": 40, "left": left}
+    matrix = {"cells": [
+        measured("mvp", "host-kill-processes"),
+        measured("mvp", "host-kill", acknowledged_loss_chunks=328, final_status={"missing": 20}, power_cut=cut, compare_with="host-kill-processes"),
+        measured("redis", "host-kill", power_cut={**cut, "left": {**left, "by_volume": {}}}, compare_with="host-kill-processes"),
+        measured("redis", "baseline"),
+    ]}  # fmt: skip
+    header, rows = cut_rows(matrix)
+    assert [r[:2] for r in rows] == [["mvp", "host-kill"], ["redis", "host-kill"]] and len(header) == len(rows[0])
+    mvp = dict(zip(header, rows[0]))
+    assert mvp["kill only"] == "host-kill-processes: loss: 10/20 correct, 10 lost, ack. loss 0 (10 completed, 10 running)"
+    assert mvp["power cut"] == "loss: 10/20 correct, 10 lost, ack. loss 328 (20 missing)"
+    assert mvp["dropped"] == "52.0 kB in 21 files, 40 namespace changes"
+    assert mvp["files left missing / empty / truncated / reverted / back"] == "20 / 1 / 0 / 0 / 0 of 21 compared"
+    assert mvp["by volume"] == "backend-storage: 20 missing, 1 empty"
+    assert dict(zip(header, rows[1]))["kill only"] == "host-kill-processes: not in this run"

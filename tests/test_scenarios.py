@@ -142,3 +142,12 @@ def test_llmchaos_run_refuses_a_typo_before_deploying_anything(tmp_path):
     assert result.exit_code == 2, result.output
     assert "faults.0.target: 'backnd' is no role or service of any stack" in result.output
     assert not (tmp_path / "out").exists(), "nothing ran"
+
+
+def test_a_scenario_read_beside_another_names_one_of_the_catalogue_and_host_kill_is_the_real_cut():
+    scenarios = {name: load_scenario(name) for name in known_scenarios()}
+    for name, scenario in scenarios.items():
+        assert not scenario.compare_with or scenario.compare_with in scenarios, f"{name}: compare_with {scenario.compare_with!r} is not a scenario"
+    assert scenarios["host-kill"].compare_with == "host-kill-processes"
+    assert [f.action for f in scenarios["host-kill"].faults] == ["power-cut"]
+    assert [f.action for f in scenarios["host-kill-processes"].faults] == ["kill-all"]

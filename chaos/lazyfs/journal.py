@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chaos.lazyfs.survey import survey
+
 END = 1 << 62  # "to the end of the file": a truncation's range
 MAX_RANGES = 256  # beyond this, one covering range
 COPY_CHUNK = 1 << 20
@@ -65,10 +67,11 @@ class Cut:
     ops: list[list[Any]]  # the first of them, as recorded
     files: list[dict[str, Any]]  # per file with unsynced data: path, bytes
     unsynced_bytes: int
+    left: dict[str, Any] = field(default_factory=dict)  # what the files are after it (``survey.survey``)
 
     def as_dict(self) -> dict[str, Any]:
         return {"namespace_ops_dropped": self.namespace_ops, "ops": self.ops, "files_with_unsynced_data": len(self.files),
-                "unsynced_bytes": self.unsynced_bytes, "files": self.files}  # fmt: skip
+                "unsynced_bytes": self.unsynced_bytes, "files": self.files, "left": self.left}  # fmt: skip
 
 
 class Journal:
@@ -149,9 +152,11 @@ class Journal:
             report = Cut(len(self.ops), [list(op) for op in self.ops[:50]],
                          sorted(({"path": p.path, "bytes": p.bytes} for p in self.pending.values()), key=lambda f: f["path"]),
                          sum(p.bytes for p in self.pending.values()))  # fmt: skip
+            changed = _outermost(self.touched)
+            report.left = survey(self.live, self.durable, changed)
             self.ops.clear()
             self.pending.clear()
-            for path in _outermost(self.touched):
+            for path in changed:
                 restore(self.durable, self.live, path)
             self.touched.clear()
             self.counts["cuts"] += 1

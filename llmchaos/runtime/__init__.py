@@ -39,8 +39,6 @@ def runtime_class(kind: str) -> type[Runtime]:
 
 def make_runtime(kind: str, stack: Stack, **kwargs: Any) -> Runtime:
     """A runtime of ``kind`` ("docker" or "local") for ``stack``."""
-    if kind == "docker":
-        kwargs.pop("workdir", None)
     return runtime_class(kind)(stack, **kwargs)
 
 

@@ -14,18 +14,28 @@ Faults, and why each is done the way it is:
 - ``kill_all`` uses the API's kill on every container at once: after a power cut nothing
   restarts by itself; ``restart_all`` (or ``up``) is the power coming back.
 - ``pause`` freezes the container's cgroup (``docker pause``); ``stop`` is ``docker stop``.
+- ``power_cut``: the durable volumes are not Docker volumes but folders of a lazy
+  filesystem on the host (``chaos.lazyfs``), bind-mounted where the volumes were. Each
+  starts as Docker fills a new named volume, with what the image holds at that path and
+  its owners and modes (PostgreSQL's data folder is its user's); ``cut_power`` then drops
+  what no container synced, as the host's disk would after a cut.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import shutil
 import signal
+import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from llmchaos.errors import LLMChaosError, MissingImageError, NoDockerEngineError
@@ -85,14 +95,20 @@ def _healthcheck(spec: dict[str, Any] | None) -> dict[str, Any] | None:
 
 class DockerRuntime(Runtime):
     name = "docker"
+    supports_power_cut = True
 
-    def __init__(self, stack, *, project: str | None = None, client=None, **kwargs: Any) -> None:
+    def __init__(self, stack, *, project: str | None = None, client=None, workdir: Path | None = None, **kwargs: Any) -> None:
+        """``workdir``: where the lazy filesystem of a ``power_cut`` deployment lives on the
+        host (the containers' data, under ``lazyfs/``); a folder of the system's temporary
+        directory when not given."""
         super().__init__(stack, **kwargs)
         self.project = project or f"llmchaos-{stack.name}"
         self.client = client or docker_client(timeout=API_TIMEOUT_S)
         self.network_name = f"{self.project}_default"
         self.kill_fallbacks = 0
         self._shared_lock = threading.Lock()
+        self.workdir = Path(workdir).resolve() if workdir else Path(tempfile.gettempdir()) / self.project
+        self._lazy: Any = None  # chaos.lazyfs.mount.LazyMount holding the durable volumes, with power_cut
 
     # -- naming ------------------------------------------------------------------------
 
@@ -130,6 +146,48 @@ class DockerRuntime(Runtime):
                 self.client.images.get(svc.image)
             except docker.errors.ImageNotFound:
                 raise MissingImageError(f"image {svc.image} (service {self.stack.name}/{svc.name}) is not built: run `make images`") from None
+        if self.power_cut and self._lazy is None:
+            self._mount_durable_volumes()
+
+    def _mount_durable_volumes(self) -> None:
+        """One lazy filesystem on the host for the stack's durable volumes, each a folder of
+        it filled as Docker fills a new volume; what it holds before the mount counts as
+        synced (a fresh volume is on disk before any container writes)."""
+        from chaos.lazyfs.mount import LazyMount  # the power cut's filesystem
+
+        state = self.workdir / "lazyfs" / "state"
+        for volume in self.compose.durable_volumes():
+            folder = state / "live" / volume
+            if not folder.exists():
+                self._fill_like_a_new_volume(volume, folder)
+        self._lazy = LazyMount(self.workdir / "lazyfs" / "mnt", state).start()
+
+    def _fill_like_a_new_volume(self, volume: str, folder: Path) -> None:
+        """What Docker copies into an empty named volume the first time a container mounts
+        it: the image's content at the mount's path, owners and modes kept (the image's
+        PostgreSQL data folder belongs to its ``postgres`` user; a bind mount of a folder
+        made here would belong to root, and PostgreSQL would not start)."""
+        import docker
+
+        svc, target = next((s, m.target) for s in self.compose.services.values() for m in s.volumes if m.named and m.source == volume)
+        probe = self.client.containers.create(svc.image, name=f"{self.project}-fill-{volume}", labels=self._labels(), detach=True)
+        try:
+            stream, _ = probe.get_archive(target)
+            archive = b"".join(stream)
+        except docker.errors.NotFound:  # not in the image: Docker makes an empty folder
+            folder.mkdir(parents=True)
+            return
+        finally:
+            probe.remove(force=True)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            members = tar.getmembers()
+            top = members[0]  # the path itself, named as its last component
+            folder.mkdir(parents=True)
+            for member in members[1:]:
+                member.name = member.name.split("/", 1)[1]
+                tar.extract(member, folder, numeric_owner=True)
+        os.chown(folder, top.uid, top.gid)
+        os.chmod(folder, top.mode)
 
     def _ensure_network(self) -> None:
         if not self.client.networks.list(names=[self.network_name]):
@@ -149,7 +207,7 @@ class DockerRuntime(Runtime):
         """The container's settings, and their hash (a changed setting means a new container)."""
         volumes = {}
         for mount in svc.volumes:
-            source = self.volume_name(mount.source) if mount.named else mount.source
+            source = self._volume_source(mount.source) if mount.named else mount.source
             volumes[source] = {"bind": mount.target, "mode": "rw"}
         config = {
             "image_id": self.client.images.get(svc.image).id,
@@ -163,6 +221,12 @@ class DockerRuntime(Runtime):
         config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
         return config
 
+    def _volume_source(self, volume: str) -> str:
+        """The Docker volume, or with ``power_cut`` its folder on the lazy filesystem."""
+        if self._lazy is not None and volume in self.compose.durable_volumes():
+            return str(self._lazy.mountpoint / volume)
+        return self.volume_name(volume)
+
     def _start_wave(self, services: list[str]) -> None:
         """Start the wave's containers at once: the engine takes about 0.4 s to create and
         start each, which adds up across a stack's services and a run's cells."""
@@ -175,7 +239,7 @@ class DockerRuntime(Runtime):
         with self._shared_lock:
             self._ensure_network()
             for mount in svc.volumes:
-                if mount.named:
+                if mount.named and self._volume_source(mount.source) == self.volume_name(mount.source):
                     self._ensure_volume(mount.source)
         return self.client.containers.create(
             svc.image,
@@ -298,6 +362,19 @@ class DockerRuntime(Runtime):
         for thread in threads:
             thread.join()
 
+    def cut_power(self) -> dict:
+        if self._lazy is None:
+            raise LLMChaosError(f"{self.stack.name}: deployed without power_cut: its volumes are not on the lazy filesystem")
+        writers = {s.name for s in self.compose.services.values() for m in s.volumes if m.named and m.source in self.compose.durable_volumes()}
+        deadline = time.monotonic() + 10.0
+        # the engine's kill returns once the signal is sent: the containers' processes may
+        # still be writing for a moment, and the cut must come after the last write
+        while alive := [c.name for c in self.project_containers() if c.labels.get(SERVICE_LABEL) in writers and c.attrs["State"]["Pid"]]:
+            if time.monotonic() > deadline:
+                raise LLMChaosError(f"{self.stack.name}: {', '.join(alive)} still running 10s after the power cut")
+            time.sleep(0.02)
+        return self._lazy.cut()
+
     def logs(self, service: str) -> str:
         container = self.container(service)
         return container.logs(stdout=True, stderr=True).decode(errors="replace") if container else ""
@@ -327,3 +404,8 @@ class DockerRuntime(Runtime):
                 remove(network)
             if volumes:
                 list(pool.map(lambda v: remove(v, force=True), self.client.volumes.list(filters={"label": f"{PROJECT_LABEL}={self.project}"})))
+        if self._lazy is not None:  # after the containers: none holds the mount any more
+            self._lazy.stop()
+            self._lazy = None
+        if volumes:
+            shutil.rmtree(self.workdir / "lazyfs", ignore_errors=True)
