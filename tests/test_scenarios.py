@@ -151,3 +151,17 @@ def test_a_scenario_read_beside_another_names_one_of_the_catalogue_and_host_kill
     assert scenarios["host-kill"].compare_with == "host-kill-processes"
     assert [f.action for f in scenarios["host-kill"].faults] == ["power-cut"]
     assert [f.action for f in scenarios["host-kill-processes"].faults] == ["kill-all"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_host_kill_and_its_kill_only_twin_differ_by_the_lazy_filesystem_alone(profile):
+    """The report reads the two side by side: any other difference (the users' patience,
+    the trigger, the downtime) would be read as the lost writes' doing."""
+    cut, kill = (load_scenario(name, profile).model_dump() for name in ("host-kill", "host-kill-processes"))
+    assert [f["action"] for f in cut["faults"]] == ["power-cut"] and [f["action"] for f in kill["faults"]] == ["kill-all"]
+    for scenario in (cut, kill):
+        for key in ("name", "description", "compare_with"):
+            scenario.pop(key)
+        for fault in scenario["faults"]:
+            fault.pop("action")
+    assert cut == kill
