@@ -180,16 +180,20 @@ def cut_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _cuts_markdown(matrix: dict[str, Any]) -> list[str]:
-    header, rows = cut_rows(matrix)
-    return ["## What a power cut left on the disks", "", CUT_TEXT, "", md_table(header, rows), ""] if rows else []
+def _optional_markdown(title: str, text: str, table: tuple[list[str], list[list[str]]]) -> list[str]:
+    """A section with its explanation and table, or nothing when the table has no row."""
+    header, rows = table
+    return [f"## {title}", "", text, "", md_table(header, rows), ""] if rows else []
 
 
-def _cuts_html(matrix: dict[str, Any]) -> str:
-    header, rows = cut_rows(matrix)
+def _optional_html(anchor: str, title: str, text: str, table: tuple[list[str], list[list[str]]]) -> str:
+    header, rows = table
     if not rows:
         return ""
-    return f'<h2 id="power-cut">What a power cut left on the disks</h2>\n<p>{html.escape(CUT_TEXT)}</p>\n<div style="overflow-x:auto">{_html_table(header, rows, css="matrix")}</div>'
+    return f'<h2 id="{anchor}">{html.escape(title)}</h2>\n<p>{html.escape(text)}</p>\n<div style="overflow-x:auto">{_html_table(header, rows, css="matrix")}</div>'
+
+
+CUT_TITLE = "What a power cut left on the disks"
 
 
 def first_shots(matrix: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -424,7 +428,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         RECOVERY_TEXT,
         "",
-        *_spread_markdown(matrix),
+        *_optional_markdown("Spread over repetitions", SPREAD_TEXT, spread_rows(matrix)),
         "## Where the faults hit",
         "",
         HITS_TEXT,
@@ -445,7 +449,7 @@ def markdown(matrix: dict[str, Any]) -> str:
         "",
         md_table(*audit_rows(matrix)),
         "",
-        *_cuts_markdown(matrix),
+        *_optional_markdown(CUT_TITLE, CUT_TEXT, cut_rows(matrix)),
         *_pages_markdown(matrix),
         "## Guarantees: claimed by the seeds, measured here",
         "",
@@ -470,16 +474,6 @@ SPREAD_TEXT = (
 )
 
 
-def _spread_markdown(matrix: dict[str, Any]) -> list[str]:
-    header, rows = spread_rows(matrix)
-    return ["## Spread over repetitions", "", SPREAD_TEXT, "", md_table(header, rows), ""] if rows else []
-
-
-def _spread_html(matrix: dict[str, Any]) -> str:
-    header, rows = spread_rows(matrix)
-    if not rows:
-        return ""
-    return f'<h2 id="spread">Spread over repetitions</h2>\n<p>{html.escape(SPREAD_TEXT)}</p>\n<div style="overflow-x:auto">{_html_table(header, rows, css="matrix")}</div>'
 
 
 def regression_lines(matrix: dict[str, Any]) -> list[str]:
@@ -562,7 +556,7 @@ def report_html(matrix: dict[str, Any], figures: list[tuple[str, str, bytes]], s
 <p>{_md_inline(VERDICT_TEXT)}</p>
 <p>{_md_inline(RECOVERY_TEXT)}</p>
 <div style="overflow-x:auto">{_html_table(header, rows, verdict_columns=(2,), css="matrix")}</div>
-{_spread_html(matrix)}
+{_optional_html("spread", "Spread over repetitions", SPREAD_TEXT, spread_rows(matrix))}
 <h2 id="hits">Where the faults hit</h2>
 <p>{html.escape(HITS_TEXT)}</p>
 <div style="overflow-x:auto">{_html_table(*hit_rows(matrix), css="matrix")}</div>
@@ -582,7 +576,7 @@ below; unreadable: the stack could not serve it; missing: it no longer knows it)
 request that caused it, by task or by the answer it generated; calls refused before any token are free provider retries;
 the canary's calls are counted apart from the users'.</p>
 <div style="overflow-x:auto">{_html_table(*audit_rows(matrix), css="matrix")}</div>
-{_cuts_html(matrix)}
+{_optional_html("power-cut", CUT_TITLE, CUT_TEXT, cut_rows(matrix))}
 {_pages_html(matrix, shots or {})}
 <h2 id="guarantees">Guarantees: the seeds' table, and what was measured</h2>
 {_html_table(g_header, g_rows, verdict_columns=tuple(range(1 + stacks, len(g_header))))}
