@@ -3,6 +3,9 @@
 ``tests/data/run-ci.tar.gz`` is the first repetition of the real ci-profile run the
 committed baseline (``reports/baseline.json``) was made from: every cell of the catalogue
 on every stack (history, ledger and cell.json), compressed (JSON lines compress tenfold).
+Its kill-only power cut cells are named ``host-kill-processes`` since ``host-kill`` became
+the real cut (``run.json``'s ``renamed`` says so): the gate compares them with that
+scenario's baseline cells, and the real cut's cells are not in this run.
 """
 
 from __future__ import annotations
