@@ -100,14 +100,22 @@ async def _write(log: ChunkLog, task_id: str, chunk_id: int, text: str, logged: 
 
 
 async def _durably(write: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """``write(*args)``, again every 0.5 s while PostgreSQL is down (heartbeating, so the
-    attempt is not taken for dead; the attempt's own timeout still bounds it)."""
+    """``write(*args)``, again every 0.5 s while PostgreSQL is down, heartbeating every
+    second meanwhile, so the attempt is not taken for dead (the attempt's own timeout still
+    bounds it). One write can itself wait as long as the heartbeat timeout (a connection to
+    a killed server answers nothing until the command timeout, 10 s): a CI run on a slow
+    machine saw the stream retried, billed twice, when the heartbeat waited for it."""
     while True:
+        pending = asyncio.ensure_future(write(*args))
         try:
-            return await write(*args)
+            while not (await asyncio.wait({pending}, timeout=1.0))[0]:
+                activity.heartbeat()
+            return pending.result()
         except LogDown:
             activity.heartbeat()
             await asyncio.sleep(0.5)
+        finally:
+            pending.cancel()  # the attempt was cancelled while the write waited: it waits no more
 
 
 @activity.defn
