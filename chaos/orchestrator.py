@@ -258,7 +258,7 @@ class Orchestrator:
             settings["pages"] = {"planned_requests": browsers.users * browsers.tasks_per_user}
         why_not = not_applicable(scenario.faults, cell.stack, runtime.compose)
         if cut_wanted and not can_cut:
-            why_not = f"the {plan.runtime} runtime cannot cut the power yet (its volumes are not on the lazy filesystem): use --runtime local"
+            why_not = f"the {plan.runtime} runtime cannot cut the power (it cannot put the volumes on the lazy filesystem)"
         if why_not:
             cell.status, cell.summary = "not_applicable", {"reason": why_not}
             settings.update(status="not_applicable", reason=why_not, finished=_now())

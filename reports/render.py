@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from llmchaos.metrics import HOWS
+from llmchaos.metrics import HOWS, LEFT_KINDS
 
 from .regression import figure
 
@@ -160,8 +160,7 @@ def _bytes(n: int) -> str:
 
 def cut_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Per cell with a power cut: its outcome beside its kill-only twin's, and what the disk lost."""
-    header = ["stack", "scenario", "kill only", "power cut", "cuts", "dropped", "files left missing / empty / truncated / reverted / back",
-              "by volume"]  # fmt: skip
+    header = ["stack", "scenario", "kill only", "power cut", "cuts", "dropped", "files left " + " / ".join(LEFT_KINDS), "by volume"]
     by_name = {(c["stack"], c["scenario"]): c for c in matrix["cells"]}
     rows = []
     for c in _measured(matrix):
@@ -174,7 +173,7 @@ def cut_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         rows.append([
             c["stack"], c["scenario"], f"{twin}: {_outcome(by_name.get((c['stack'], twin)))}" if twin else "–", _outcome(c), str(cut["cuts"]),
             f"{_bytes(cut['unsynced_bytes'])} in {cut['files_with_unsynced_data']} files, {cut['namespace_ops_dropped']} namespace changes",
-            " / ".join(str(left[k]) for k in ("missing", "empty", "truncated", "reverted", "back")) + f" of {left['files_compared']} compared",
+            " / ".join(str(left[k]) for k in LEFT_KINDS) + f" of {left['files_compared']} compared",
             volumes or "nothing damaged",
         ])  # fmt: skip
     return header, rows

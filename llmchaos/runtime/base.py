@@ -69,7 +69,7 @@ class Runtime(abc.ABC):
         self.primary = stack.primary_ports()
         self.profiles = tuple(profiles)
         if power_cut and not self.supports_power_cut:
-            raise ValueError(f"the {self.name} runtime cannot cut the power yet (its volumes are not on the lazy filesystem)")
+            raise ValueError(f"the {self.name} runtime cannot cut the power (it cannot put the volumes on the lazy filesystem)")
         self.power_cut = power_cut
         self.compose: ComposeFile = stack.compose(self.variables(), self.profiles)
 

@@ -221,11 +221,13 @@ class DockerRuntime(Runtime):
         config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
         return config
 
+    def _on_lazy(self, volume: str) -> bool:
+        """The named volume is a folder of the lazy filesystem (``power_cut``), not a Docker volume."""
+        return self._lazy is not None and volume in self.compose.durable_volumes()
+
     def _volume_source(self, volume: str) -> str:
         """The Docker volume, or with ``power_cut`` its folder on the lazy filesystem."""
-        if self._lazy is not None and volume in self.compose.durable_volumes():
-            return str(self._lazy.mountpoint / volume)
-        return self.volume_name(volume)
+        return str(self._lazy.mountpoint / volume) if self._on_lazy(volume) else self.volume_name(volume)
 
     def _start_wave(self, services: list[str]) -> None:
         """Start the wave's containers at once: the engine takes about 0.4 s to create and
@@ -239,7 +241,7 @@ class DockerRuntime(Runtime):
         with self._shared_lock:
             self._ensure_network()
             for mount in svc.volumes:
-                if mount.named and self._volume_source(mount.source) == self.volume_name(mount.source):
+                if mount.named and not self._on_lazy(mount.source):
                     self._ensure_volume(mount.source)
         return self.client.containers.create(
             svc.image,
@@ -365,7 +367,7 @@ class DockerRuntime(Runtime):
     def cut_power(self) -> dict:
         if self._lazy is None:
             raise LLMChaosError(f"{self.stack.name}: deployed without power_cut: its volumes are not on the lazy filesystem")
-        writers = {s.name for s in self.compose.services.values() for m in s.volumes if m.named and m.source in self.compose.durable_volumes()}
+        writers = {s.name for s in self.compose.services.values() for m in s.volumes if m.named and self._on_lazy(m.source)}
         deadline = time.monotonic() + 10.0
         # the engine's kill returns once the signal is sent: the containers' processes may
         # still be writing for a moment, and the cut must come after the last write
