@@ -24,6 +24,7 @@ Run directory (DESIGN.md)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import re
@@ -515,10 +516,18 @@ def warm_up(runtime: Runtime, stack: str, provider: ProviderAdmin, timeout: floa
 
 
 def docker_project(cell: Cell) -> str:
-    """The cell's own Docker Compose project (``llmchaos-redis-backend-kill-0``): two cells
-    deployed at once never share a container, a network or a volume, and a cell's leftovers
-    (a killed run) are found and removed by name before it runs again."""
-    return re.sub(r"[^a-z0-9_-]+", "-", f"llmchaos-{cell.stack}-{cell.scenario}-{cell.repetition}".lower())
+    """The cell's own Docker Compose project (``llmchaos-redis-backend-kill-0-3f2a9c``): two
+    cells deployed at once never share a container, a network or a volume, nor do two runs
+    at once (two test sessions, or pytest-xdist workers, running the same stack and
+    scenario): the last part is the run directory's tag. A cell's leftovers (a killed run)
+    are found and removed by name when the same run directory is resumed."""
+    name = f"llmchaos-{cell.stack}-{cell.scenario}-{cell.repetition}-{run_tag(cell.directory.parents[2])}"
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower())
+
+
+def run_tag(out: Path) -> str:
+    """Six hex digits naming a run directory (its absolute path), for Docker project names."""
+    return hashlib.sha1(str(Path(out).resolve()).encode()).hexdigest()[:6]
 
 
 def default_out() -> Path:

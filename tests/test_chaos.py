@@ -10,14 +10,16 @@ what was measured.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chaos.faults import Fault, not_applicable, restart_policy
 from chaos.orchestrator import Orchestrator, Plan
-from chaos.scenario import load_scenario
+from chaos.scenario import SCENARIOS_DIR, load_scenario
 from llmchaos.checker import expectation, request_results
 from llmchaos.errors import BadInputError
 from llmchaos.history import read_history
@@ -217,7 +219,15 @@ def test_the_seeds_worker_crashes_fire_at_chunk_n_and_right_after_the_generation
     """The seeds' key scenario (a worker stopped at a chunk while the answer is saved) and
     the crash right after the LLM call, run in parallel cells on the local runtime."""
     out = traversable_tmp / "run"
-    at_chunk, after = Orchestrator(Plan(["temporal"], ["worker-stop-chunk-47", "worker-kill-after-generation"], out, runtime="local", parallel=2)).run()
+    # The scenario's users give up after 20 s without a new chunk; the killed activities are
+    # retried after their 10 s start-to-close timeout, once the worker is back. On a loaded
+    # machine (a CI run: the worker's restart beside another cell and other tests) that took
+    # more than 20 s once, and every page was given up. What this test checks is where the
+    # pages went on, not the users' patience: its users wait a minute.
+    patient = yaml.safe_load((SCENARIOS_DIR / "worker-kill-after-generation.yaml").read_text())
+    patient["load"] |= {"stall_timeout_s": 60, "task_timeout_s": 120}
+    (traversable_tmp / "worker-kill-after-generation.yaml").write_text(yaml.safe_dump(patient))
+    at_chunk, after = Orchestrator(Plan(["temporal"], ["worker-stop-chunk-47", str(traversable_tmp / "worker-kill-after-generation.yaml")], out, runtime="local", parallel=2)).run()
     assert at_chunk.status == "complete" and after.status == "complete", (at_chunk.error, after.error)
     [stopped] = cell(out, "temporal", "worker-stop-chunk-47")["faults"]
     seen = stopped["observed"]
@@ -254,9 +264,15 @@ def test_a_trigger_is_exactly_one_valid_kind(trigger):
 
 
 def test_each_cell_has_a_docker_project_of_its_own():
-    """Cells run at once must not share containers, networks or volumes; names Docker accepts."""
-    from chaos.orchestrator import Cell, docker_project
+    """Cells run at once must not share containers, networks or volumes, nor two runs at once
+    (two test sessions); a resumed run finds its cells' projects again; names Docker accepts."""
+    from chaos.orchestrator import Cell, docker_project, run_tag
 
-    names = {docker_project(Cell(stack, scenario, rep, Path("x"))) for stack in ("mvp", "temporal") for scenario in ("backend-kill", "worker-stop-chunk-47") for rep in (0, 1)}
-    assert len(names) == 8 and "llmchaos-temporal-worker-stop-chunk-47-1" in names
-    assert docker_project(Cell("mvp", "My Scenario.v2", 0, Path("x"))) == "llmchaos-mvp-my-scenario-v2-0"
+    def project(stack: str, scenario: str, rep: int, out: Path = Path("/runs/a")) -> str:
+        return docker_project(Cell(stack, scenario, rep, out / stack / scenario / str(rep)))
+
+    names = {project(stack, scenario, rep) for stack in ("mvp", "temporal") for scenario in ("backend-kill", "worker-stop-chunk-47") for rep in (0, 1)}
+    assert len(names) == 8 and f"llmchaos-temporal-worker-stop-chunk-47-1-{run_tag(Path('/runs/a'))}" in names
+    assert project("mvp", "backend-kill", 0, Path("/runs/b")) not in names
+    assert project("mvp", "backend-kill", 0) == project("mvp", "backend-kill", 0, Path("/runs/x/../a"))
+    assert re.fullmatch(r"llmchaos-mvp-my-scenario-v2-0-[0-9a-f]{6}", project("mvp", "My Scenario.v2", 0))

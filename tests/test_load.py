@@ -191,10 +191,13 @@ def _interrupt(command: list[str], runtime: str, ready: Callable[[], bool], what
     if runtime == "docker":
         import docker
 
+        from chaos.orchestrator import run_tag
+
         left = docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"})
-        # the run's cells only (project llmchaos-mvp-<scenario>-<repetition>): an MVP of
-        # another test session (another checkout) may be up at the same time
-        assert [c.name for c in left if c.labels.get("com.docker.compose.project", "").startswith("llmchaos-mvp-")] == []
+        # the run's cells only (project llmchaos-mvp-<scenario>-<repetition>-<run tag>): an
+        # MVP of another test (another xdist worker, another checkout) may be up meanwhile
+        tag = run_tag(Path(command[command.index("--out") + 1]))
+        assert [c.name for c in left if c.labels.get("com.docker.compose.project", "").endswith(f"-{tag}")] == []
 
 
 @pytest.mark.timeout(600)  # three cells and an interruption, each with its own generous wait
