@@ -62,6 +62,7 @@ from .auditor import accepted_tasks, final_reads
 from .faults import not_applicable, restart_policy
 from .nemesis import Nemesis
 from .provider import ProviderAdmin
+from .recovery_log import read_logs
 from .scenario import Scenario, load_scenario
 
 
@@ -334,6 +335,7 @@ class Orchestrator:
                     settings["final_reads"] = final_reads(api, runtime.url("backend"), writer, accepted_tasks(read_history(history)))
                 with phase("collect"):
                     ledger = self._collect(runtime, provider, cell.directory, since=settings["warm_up"]["ledger_rows"])
+                    _record_recovery_logs(runtime, cell.directory / "logs", writer)
                 _check_faults(nemesis)
             except KeyboardInterrupt:
                 settings.update(status="interrupted", finished=_now())
@@ -468,6 +470,14 @@ def _try_collect_logs(runtime: Runtime, directory: Path) -> None:
             (logs / f"{service}.log").write_text(runtime.logs(service))
         except Exception as exc:  # one unreadable log must not hide the others
             (logs / f"{service}.log").write_text(f"(log not readable: {exc})\n")
+
+
+def _record_recovery_logs(runtime: Runtime, logs: Path, writer: HistoryWriter) -> None:
+    """What each service's collected log said about recovering its data (its compose
+    ``x-llmchaos.recovery_log`` patterns), into the history: one line per such service."""
+    patterns = {name: svc.recovery_log for name, svc in runtime.stack.compose().services.items()}
+    for service, found in read_logs(logs, patterns).items():
+        writer.record("orchestrator", "info", "recovery-log", None, {"service": service, **found})
 
 
 def _phase(nemesis: Nemesis | None) -> str:

@@ -13,7 +13,7 @@ checker. A line::
 - ``process``: ``client-N`` (a simulated user), ``browser-N`` (a user in a real browser),
   ``canary`` (our availability probe),
   ``auditor`` (the final reads), ``nemesis``, ``probe`` (health), ``orchestrator`` (the
-  cell's phases).
+  cell's phases, and what the services' logs said about recovering their data).
 - ``type``: invoke, ok, fail or info (Jepsen's operation types).
 - ``f``: what was done (``FUNCTIONS``).
 
@@ -37,6 +37,7 @@ TYPES = ("invoke", "ok", "fail", "info")
 FUNCTIONS = (
     "submit", "chunks", "page", "status", "refresh", "resume", "final-read",
     "kill", "stop", "start", "pause", "resume-process", "kill-all", "power-cut", "llm-fault", "health", "phase",
+    "recovery-log",
 )  # fmt: skip
 
 

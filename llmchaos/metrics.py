@@ -387,6 +387,26 @@ def cut_records(events: Iterable[Event]) -> list[dict[str, Any]]:
     return [e.value["power_cut"] for e in events if e.process == "nemesis" and e.type == "ok" and e.value.get("power_cut")]
 
 
+def recovery_logs(found: Iterable[dict[str, Any] | None]) -> dict[str, dict[str, Any]] | None:
+    """What the services said about recovering their data (``chaos/recovery_log.py``): the
+    cell's ``recovery-log`` lines, or cells' sums of them, summed per service and line name,
+    with the first few lines quoted; None if no service has such patterns."""
+    out: dict[str, dict[str, Any]] = {}
+    for per_service in found:
+        for service, seen in (per_service or {}).items():
+            into = out.setdefault(service, {"said": {}, "lines": []})
+            for name, n in seen["said"].items():
+                into["said"][name] = into["said"].get(name, 0) + n
+            if not into["lines"]:
+                into["lines"] = list(seen["lines"])
+    return dict(sorted(out.items())) or None
+
+
+def recovery_log_records(events: Iterable[Event]) -> dict[str, dict[str, Any]]:
+    """Per service, what its log said about recovering its data, as the cell recorded it."""
+    return {e.value["service"]: {"said": e.value["said"], "lines": e.value["lines"]} for e in events if e.process == "orchestrator" and e.f == "recovery-log"}
+
+
 def page_shots(events: Iterable[Event]) -> list[dict[str, Any]]:
     """Per browser request, the screenshots taken just before and just after its F5 (paths
     relative to the cell) and the characters on screen then."""
@@ -493,6 +513,7 @@ def cell_metrics(events: list[Event], ledger: list[dict[str, Any]], expect: Expe
         **final_state(accepted),
         "recovery_s": [recovery_times(f, results, canaries) | {"fault": f.index, "action": f.action} for f in faults_of(events)],
         "power_cut": power_cuts(cut_records(events)),
+        "recovery_log": recovery_logs([recovery_log_records(events)]),
         "hit_points": [{"fault": f.index, "action": f.action, **(hits_summary(hit_points(f, results)) or {"inflight": 0})} for f in faults_of(events)],
         "canaries": {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)},
         **spent,

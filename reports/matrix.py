@@ -33,6 +33,7 @@ from llmchaos.metrics import (
     latency,
     page_metrics,
     power_cuts,
+    recovery_logs,
     recovery_times,
     verdict,
 )
@@ -195,6 +196,8 @@ def pooled_cell(stack: str, scenario: str, reps: list[Repetition]) -> dict[str, 
     cell["canaries"] = {"requests": len(canaries), "correct": sum(c.outcome == "correct" for c in canaries)}
     if cut := power_cuts(r.metrics.get("power_cut") for r in done):
         cell["power_cut"] = cut
+    if said := recovery_logs(r.metrics.get("recovery_log") for r in done):
+        cell["recovery_log"] = said
     if twin := done[0].settings.get("scenario_settings", {}).get("compare_with"):
         cell["compare_with"] = twin
     who = attribute(results, canaries, ledger, [x for r in done for x in r.pages])

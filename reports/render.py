@@ -140,7 +140,9 @@ CUT_TEXT = (
     "SIGKILL), so what the lost writes cost is the difference between the two. Outcomes: tasks correct / accepted, lost, "
     "chunks users saw that the final read no longer returned (ack. loss), the tasks' statuses read back. On the disk: "
     "unsynced bytes and namespace changes the cuts dropped, and the files the stack had written that came back missing, "
-    "empty, truncated, with other bytes (reverted) or back after a removal, with the volume that held them."
+    "empty, truncated, with other bytes (reverted) or back after a removal, with the volume that held them. Last, what "
+    "the datastores' own logs said when they started again, after the kill alone and after the cut (lines counted over the "
+    "repetitions: PostgreSQL's crash recovery and WAL replay, Redis's append-only file loaded or cut short)."
 )
 
 
@@ -158,9 +160,20 @@ def _bytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n} B"
 
 
+def said(cell: dict[str, Any] | None) -> str:
+    """What the cell's datastores said on starting again (its ``recovery_log``), in a few words."""
+    found = (cell or {}).get("recovery_log")
+    if not found:
+        return "–"
+    return "; ".join(f"{service}: " + (", ".join(f"{n} {name}" for name, n in seen["said"].items() if n) or "none of its recovery lines")
+                     for service, seen in found.items())  # fmt: skip
+
+
 def cut_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Per cell with a power cut: its outcome beside its kill-only twin's, and what the disk lost."""
-    header = ["stack", "scenario", "kill only", "power cut", "cuts", "dropped", "files left " + " / ".join(LEFT_KINDS), "by volume"]
+    """Per cell with a power cut: its outcome beside its kill-only twin's, what the disk lost,
+    and what the datastores said on starting again after each."""
+    header = ["stack", "scenario", "kill only", "power cut", "cuts", "dropped", "files left " + " / ".join(LEFT_KINDS), "by volume",
+              "datastores said (kill only)", "datastores said (power cut)"]  # fmt: skip
     by_name = {(c["stack"], c["scenario"]): c for c in matrix["cells"]}
     rows = []
     for c in _measured(matrix):
@@ -175,6 +188,7 @@ def cut_rows(matrix: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             f"{_bytes(cut['unsynced_bytes'])} in {cut['files_with_unsynced_data']} files, {cut['namespace_ops_dropped']} namespace changes",
             " / ".join(str(left[k]) for k in LEFT_KINDS) + f" of {left['files_compared']} compared",
             volumes or "nothing damaged",
+            said(by_name.get((c["stack"], twin))) if twin else "–", said(c),
         ])  # fmt: skip
     return header, rows
 

@@ -11,7 +11,12 @@ Per service, an ``x-llmchaos`` block (an extension field, ignored by compose) sa
 the harness needs that compose does not: the service's ``role`` and its ``health`` probe
 as seen from the host (``{http: /path}``, ``{tcp: true}``, ``{redis: true}``,
 ``{postgres: true}`` or ``{process: true}``, optionally on another of its published ports
-with ``port: VAR``; see ``llmchaos/runtime/probes.py``). An http probe may also say which
+with ``port: VAR``; see ``llmchaos/runtime/probes.py``), and optionally its ``recovery_log``:
+named patterns (Python regular expressions; ``$$`` for a literal ``$``, as everywhere in
+compose) of the lines by which the service says, starting again, how it recovered its
+data (PostgreSQL's WAL replay, Redis's AOF load). The cell counts them in the service's
+log (``chaos/recovery_log.py``), so the report can say what a datastore did after a crash
+or a power cut, not only what the users got. An http probe may also say which
 service must answer it, ``{http: /health, service: backend}``: the JSON body must hold
 ``"service": "backend"``. Why: an HTTP 200 proves only that *something* answers on the
 port; when two services end up on one port, the other's /health would pass for this one.
@@ -117,6 +122,7 @@ class ComposeService:
     stop_grace_period_s: float
     display: str | None = None  # how ``llmchaos up`` shows where the service is (x-llmchaos.url)
     profiles: tuple[str, ...] = ()  # compose profiles: deployed only when one of them is asked for
+    recovery_log: tuple[tuple[str, str], ...] = ()  # (name, regex): what its log says when it recovers its data
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,21 @@ def _mounts(path: Path, name: str, volumes: list[Any], declared: set[str]) -> tu
             raise _fail(path, f"services.{name}.volumes", f"volume {source!r} is not declared under top-level 'volumes'")
         out.append(Mount(source if named else str((path.parent / source).resolve()), target, named))
     return tuple(out)
+
+
+def _recovery_log(path: Path, name: str, patterns: Any) -> tuple[tuple[str, str], ...]:
+    """``x-llmchaos.recovery_log``: a mapping of names to regular expressions that compile."""
+    where = f"services.{name}.x-llmchaos.recovery_log"
+    if patterns is None:
+        return ()
+    if not isinstance(patterns, dict) or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in patterns.items()):
+        raise _fail(path, where, f"expected a mapping of names to regular expressions, got {patterns!r}")
+    for label, pattern in patterns.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _fail(path, f"{where}.{label}", f"not a regular expression ({exc}): {pattern!r}") from None
+    return tuple(patterns.items())
 
 
 def _health(path: Path, name: str, meta: dict[str, Any], ports: tuple[PortMapping, ...]) -> Health:
@@ -278,6 +299,7 @@ def load_compose(path: Path, variables: Mapping[str, str] | None = None, profile
             stop_grace_period_s=grace,
             display=meta.get("url"),
             profiles=tuple(service_profiles),
+            recovery_log=_recovery_log(path, name, meta.get("recovery_log")),
         )
     if profiles is not None:
         active = set(profiles)

@@ -23,10 +23,12 @@ import pytest
 
 from chaos.lazyfs.journal import END, MAX_RANGES, Journal, Pending
 from chaos.lazyfs.mount import LazyMount, fuse_missing
+from chaos.recovery_log import said
 from llmchaos.processes import signal_group, spawn
 from llmchaos.runtime.probes import probe
 from llmchaos.runtime.procfs import group_members, process_state
 from stacks.compose import Health
+from stacks.spec import load_stack
 
 
 def test_pending_ranges_merge_and_stay_few():
@@ -409,6 +411,10 @@ def test_postgresql_with_its_default_settings_loses_no_committed_transaction_ove
         loop.close()
     assert all(d["unsynced_bytes"] > 0 or d["namespace_ops_dropped"] > 0 for d in dropped), "every cut dropped something unsynced"
     assert len(acked) >= CUTS * 20
+    # what a cell counts in PostgreSQL's log (the stacks' x-llmchaos.recovery_log): a crash
+    # recovery at every restart, each ending in a WAL replay or finding nothing to replay
+    seen = said((traversable_tmp / "postgres.log").read_text(), load_stack("dbos").compose().services["postgres"].recovery_log)["said"]
+    assert seen["crash recovery"] == CUTS and seen["WAL replayed"] + seen["nothing to replay"] == CUTS, seen
 
 
 def _wait_ready(connect, timeout: float = 60.0):
@@ -474,3 +480,7 @@ def test_redis_keeps_what_its_appendfsync_promises(traversable_tmp, appendfsync)
                 assert all(cut_at - when[i] < 2.5 for i in lost), f"cut {cut + 1}: writes older than everysec's window lost"
             acked[:] = kept  # the client goes on from what the server kept
         server.kill()
+    # what a cell counts in Redis's log (the redis stack's x-llmchaos.recovery_log): the AOF
+    # loaded at every restart
+    seen = said((traversable_tmp / "redis.log").read_text(), load_stack("redis").compose().services["redis"].recovery_log)["said"]
+    assert seen["AOF loaded"] >= 3 and seen["AOF unreadable"] == 0, seen

@@ -24,6 +24,7 @@ from llmchaos.checker import expectation, request_results
 from llmchaos.cli import main
 from llmchaos.errors import BadInputError
 from llmchaos.history import read_history
+from llmchaos.metrics import recovery_log_records
 from llmchaos.ports import free_port
 from llmchaos.runtime.procfs import descendants, process_state
 from loadtests.config import LoadConfig
@@ -56,6 +57,10 @@ def test_a_20_user_baseline_loses_nothing(traversable_tmp, stack, runtime):
     events = read_history(files / "history.jsonl")
     assert len({e.process for e in events if e.process.startswith("client-")}) == 20
     assert {e.process for e in events} - {e.process for e in events if e.process.startswith("client-")} == {"orchestrator", "auditor"}
+    # a fresh deployment had nothing to recover, and its datastores' logs say so
+    said = recovery_log_records(events)
+    assert set(said) == {"redis": {"postgres", "redis"}}.get(stack, set()), said
+    assert all(n == 0 for seen in said.values() for n in seen["said"].values()), said
     reads = [e for e in events if e.f == "final-read"]
     assert len(reads) == 40 and all(e.type == "ok" and e.value["status"] == "completed" for e in reads), "every task read back whole"
     assert Counter(r["outcome"] for r in jsonl(files / "ledger.jsonl")) == Counter({"completed": 40})

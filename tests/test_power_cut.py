@@ -57,6 +57,7 @@ def test_postgresql_in_its_container_runs_on_the_lazy_filesystem_and_recovers_fr
     after a kill of every container and the cut it replays its WAL and serves again."""
     import uuid
 
+    from chaos.recovery_log import said
     from llmchaos.ports import free_port_plan
     from llmchaos.runtime import make_runtime
     from stacks.spec import load_stack
@@ -73,4 +74,7 @@ def test_postgresql_in_its_container_runs_on_the_lazy_filesystem_and_recovers_fr
         assert cut["unsynced_bytes"] > 0 and all(f["path"].startswith("postgres-data/") for f in cut["files"]), cut
         runtime.restart_all(timeout=120)
         assert runtime.is_healthy("postgres") and runtime.is_healthy("backend")
+        # the container's log spans both starts; what a cell counts in it says PostgreSQL recovered once
+        seen = said(runtime.logs("postgres"), runtime.compose.services["postgres"].recovery_log)["said"]
+        assert seen["crash recovery"] == 1 and seen["WAL replayed"] + seen["nothing to replay"] == 1, seen
     assert not mount.exists(), "the mount and its state are gone with the deployment"

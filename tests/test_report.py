@@ -350,10 +350,13 @@ def test_the_power_cut_table_sets_each_cut_beside_its_kill_only_twin_and_names_t
     left = {"files_compared": 21, "missing": 20, "empty": 1, "truncated": 0, "reverted": 0, "back": 0,
             "by_volume": {"backend-storage": {"missing": 20, "empty": 1, "truncated": 0, "reverted": 0, "back": 0}}}  # fmt: skip
     cut = {"cuts": 1, "unsynced_bytes": 52_000, "files_with_unsynced_data": 21, "namespace_ops_dropped": 40, "left": left}
+    pg_said = {"postgres": {"said": {"crash recovery": 3, "WAL replayed": 3, "nothing to replay": 0}, "lines": ["LOG:  redo done at 0/1A2B"]}}
+    quiet = {"redis": {"said": {"AOF loaded": 0, "AOF cut short": 0}, "lines": []}}
     matrix = {"cells": [
         measured("mvp", "host-kill-processes"),
         measured("mvp", "host-kill", acknowledged_loss_chunks=328, final_status={"missing": 20}, power_cut=cut, compare_with="host-kill-processes"),
-        measured("redis", "host-kill", power_cut={**cut, "left": {**left, "by_volume": {}}}, compare_with="host-kill-processes"),
+        measured("redis", "host-kill", power_cut={**cut, "left": {**left, "by_volume": {}}}, compare_with="host-kill-processes",
+                 recovery_log=pg_said | quiet),
         measured("redis", "baseline"),
     ]}  # fmt: skip
     header, rows = cut_rows(matrix)
@@ -364,4 +367,7 @@ def test_the_power_cut_table_sets_each_cut_beside_its_kill_only_twin_and_names_t
     assert mvp["dropped"] == "52.0 kB in 21 files, 40 namespace changes"
     assert mvp["files left missing / empty / truncated / reverted / back"] == "20 / 1 / 0 / 0 / 0 of 21 compared"
     assert mvp["by volume"] == "backend-storage: 20 missing, 1 empty"
-    assert dict(zip(header, rows[1]))["kill only"] == "host-kill-processes: not in this run"
+    assert mvp["datastores said (kill only)"] == mvp["datastores said (power cut)"] == "–", "the MVP has no datastore"
+    redis = dict(zip(header, rows[1]))
+    assert redis["kill only"] == "host-kill-processes: not in this run" and redis["datastores said (kill only)"] == "–"
+    assert redis["datastores said (power cut)"] == "postgres: 3 crash recovery, 3 WAL replayed; redis: none of its recovery lines"
