@@ -13,9 +13,6 @@ STAMP  := $(VENV)/.installed
 # always writes $(OUT)/junit.xml and $(OUT)/summary.md: what the CI definitions publish
 # (.github/workflows/chaos-test.yml, .gitlab-ci.yml).
 RUNTIME ?= auto
-# test: pytest-xdist workers, each given whole test files (most tests wait on servers they
-# started, so two at once roughly halve the suite's time on two cores; 0 runs it in one process)
-TEST_WORKERS ?= 2
 BASELINE ?=
 ifeq ($(origin OUT), undefined)
 OUT     := runs/chaos-test-$(shell date +%Y%m%d-%H%M%S)
@@ -32,7 +29,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest
 
 chaos-test: setup
 	@if [ "$(RUNTIME)" != local ]; then bash .ci/ensure-docker || [ "$(RUNTIME)" = auto ]; fi

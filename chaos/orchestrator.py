@@ -528,7 +528,7 @@ def warm_up(runtime: Runtime, stack: str, provider: ProviderAdmin, timeout: floa
 def docker_project(cell: Cell) -> str:
     """The cell's own Docker Compose project (``llmchaos-redis-backend-kill-0-3f2a9c``): two
     cells deployed at once never share a container, a network or a volume, nor do two runs
-    at once (two test sessions, or pytest-xdist workers, running the same stack and
+    at once (two test sessions, two checkouts, running the same stack and
     scenario): the last part is the run directory's tag. A cell's leftovers (a killed run)
     are found and removed by name when the same run directory is resumed."""
     name = f"llmchaos-{cell.stack}-{cell.scenario}-{cell.repetition}-{run_tag(cell.directory.parents[2])}"

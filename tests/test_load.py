@@ -200,7 +200,7 @@ def _interrupt(command: list[str], runtime: str, ready: Callable[[], bool], what
 
         left = docker.from_env().containers.list(all=True, filters={"label": "io.llmchaos.stack=mvp"})
         # the run's cells only (project llmchaos-mvp-<scenario>-<repetition>-<run tag>): an
-        # MVP of another test (another xdist worker, another checkout) may be up meanwhile
+        # MVP of another test session (another checkout) may be up meanwhile
         tag = run_tag(Path(command[command.index("--out") + 1]))
         assert [c.name for c in left if c.labels.get("com.docker.compose.project", "").endswith(f"-{tag}")] == []
 
