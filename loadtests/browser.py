@@ -108,6 +108,29 @@ class BrowserUser:
         view = PageView(round(time.monotonic() - self._asked, 3), self.page.url, answers[-1] if answers else "", status, path)
         return view
 
+    def settled(self, view: PageView, quiet_s: float = 0.5, timeout: float = 5.0) -> PageView:
+        """The page once its answer has not changed for ``quiet_s`` (at most ``timeout``).
+
+        Why: the end is read from the status line and the text from the answer's message,
+        two elements the browser renders on its own schedule. Once, a re-asked question
+        answered from Redis's cache (every chunk and the end at once) showed its end while
+        the answer's message was still empty. A person reads the page a moment after it
+        says it is done; so does this user. A page that really shows nothing still does."""
+        deadline = time.monotonic() + timeout
+        since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            again = self.look()
+            if again.answer != view.answer or again.status != view.status:
+                view, since = again, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                break
+        return view
+
+    def wait_end(self, timeout: float, what: str) -> PageView:
+        """The page once it says its answer ended, and has settled (``settled``)."""
+        return self.settled(self.wait(lambda v: v.ended, timeout, what))
+
     def wait(self, until, timeout: float, what: str, interval: float = 0.1) -> PageView:
         deadline = time.monotonic() + timeout
         while True:

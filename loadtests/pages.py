@@ -110,6 +110,8 @@ class PageUser:
         will_refresh, shown, changed, presses = config.f5, None, time.monotonic(), 0
         while True:
             view = user.look()
+            if view.ended:
+                view = user.settled(view)  # the last chunks may render just after the end
             answer, status = as_words(view.answer), status_of(view)
             if answer != shown:
                 self._record("ok", "page", task, request=request, answer=answer, status=status, url=view.url)

@@ -84,7 +84,7 @@ def test_f5_at_half_the_answer_shows_what_the_seeds_say(page_stack):
             time.sleep(1.0)  # a person reads the empty page, then asks again
             assert user.look().answer == "", "the refreshed page found the task by itself"
             user.ask(prompt)
-            end = user.wait(lambda v: v.ended, 90, "the end of the second answer")
+            end = user.wait_end(90, "the end of the second answer")
             assert normalise(end.answer) == want
             calls = calls_for(runtime, answer)
             cache_hit = any("CACHE HIT" in line for line in end.status)
@@ -98,13 +98,13 @@ def test_f5_at_half_the_answer_shows_what_the_seeds_say(page_stack):
                 assert "task_id=" in after.url and stored is None, f"the address lost the task id: {after.url}"
             else:
                 assert "task_id=" not in after.url and stored, f"the browser's storage lost the task id: {after.url}, {stored!r}"
-            end = user.wait(lambda v: v.ended, 90, "the end of the answer")
+            end = user.wait_end(90, "the end of the answer")
             assert normalise(end.answer) == want, "the refreshed page does not show the answer exactly once"
             assert calls_for(runtime, answer) == 1, "a refresh made the stack call the provider again"
             if f5 == "remember":
                 assert f"task {stored} found in the browser's storage" in " ".join(end.status), end.status
                 user.refresh()  # the id stays after the end: F5 shows the whole answer again, at no cost
-                again = user.wait(lambda v: v.ended, 60, "the ended answer, after a second F5")
+                again = user.wait_end(60, "the ended answer, after a second F5")
                 assert normalise(again.answer) == want and calls_for(runtime, answer) == 1
 
 
