@@ -475,7 +475,7 @@ def _try_collect_logs(runtime: Runtime, directory: Path) -> None:
 def _record_recovery_logs(runtime: Runtime, logs: Path, writer: HistoryWriter) -> None:
     """What each service's collected log said about recovering its data (its compose
     ``x-llmchaos.recovery_log`` patterns), into the history: one line per such service."""
-    patterns = {name: svc.recovery_log for name, svc in runtime.stack.compose().services.items()}
+    patterns = {name: svc.recovery_log for name, svc in runtime.compose.services.items()}
     for service, found in read_logs(logs, patterns).items():
         writer.record("orchestrator", "info", "recovery-log", None, {"service": service, **found})
 
