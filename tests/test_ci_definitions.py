@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reports.claims import F5_DEFAULT
 from reports.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,10 +119,11 @@ def test_every_make_command_names_what_the_makefile_has_and_is_the_readmes(path)
     for called, settings in calls:
         assert called and set(called) <= targets, (called, sorted(targets))
         assert set(settings) <= variables, (settings, sorted(variables))
-    assert (["chaos-test"], {"BASELINE": "reports/baseline.json", "OUT": "runs/ci"}) in calls
+    # nightly, the whole catalogue (the default is its guarantees' part) against the baseline
+    assert (["chaos-test"], {"SCENARIOS": "all", "BASELINE": "reports/baseline.json", "OUT": "runs/ci"}) in calls
     assert (ROOT / "reports" / "baseline.json").is_file()
     readme = (ROOT / "README.md").read_text()
-    assert "make chaos-test BASELINE=reports/baseline.json OUT=runs/ci" in readme and path.name in readme
+    assert "make chaos-test SCENARIOS=all BASELINE=reports/baseline.json OUT=runs/ci" in readme and path.name in readme
 
 
 def test_the_published_files_are_the_ones_the_report_writes(tmp_path):
@@ -141,3 +143,14 @@ def test_the_published_files_are_the_ones_the_report_writes(tmp_path):
                 path.name,
                 name,
             )
+
+
+def test_the_default_chaos_test_is_the_guarantees_part_of_the_catalogue():
+    """``make chaos-test`` without SCENARIOS: names the catalogue has (a typo would fail the
+    newcomer's first run), and every scenario the guarantees table reads for a refresh, a
+    backend crash, a worker crash and a power cut, with the baseline they are judged against."""
+    default = re.search(r"^GUARANTEE_SCENARIOS\s*:=\s*(\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1).split(",")
+    catalogue = {path.stem for path in (ROOT / "chaos" / "scenarios").glob("*.yaml")}
+    assert set(default) <= catalogue, sorted(set(default) - catalogue)
+    assert {"baseline", F5_DEFAULT[0], "backend-kill", "worker-kill", "host-kill"} <= set(default)
+    assert re.search(r"^SCENARIOS \?= \$\(GUARANTEE_SCENARIOS\)$", (ROOT / "Makefile").read_text(), re.MULTILINE)

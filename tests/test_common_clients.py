@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
 import pytest
 
-from stacks.common import LLMClients, ProviderSettings
 from stacks.common import llm_clients
+from stacks.common.llm_clients import LLMClients, ProviderSettings
 from stacks.llm import expected_text
 
 from conftest import OUTPUT_TOKENS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_settings_default_to_the_fake_provider():
@@ -75,3 +83,29 @@ async def test_an_unknown_provider_is_refused(clients):
         clients.stream("mistral", "x", "m")
     with pytest.raises(ValueError, match="unknown provider"):
         await clients.generate_full_text("mistral", "x", "m")
+
+
+@pytest.mark.parametrize("sdk", ["openai", "anthropic"])
+def test_only_a_refusal_that_no_retry_can_change_is_final(sdk):
+    module = importlib.import_module(sdk)
+    request = httpx.Request("POST", "http://127.0.0.1:8100/v1/chat/completions")
+
+    def error(status: int) -> Exception:
+        return module.APIStatusError(f"HTTP {status}", response=httpx.Response(status, request=request), body=None)
+
+    assert [llm_clients.refused_status(error(s)) for s in (400, 401, 404, 422)] == [400, 401, 404, 422]
+    assert [llm_clients.refused_status(error(s)) for s in (408, 409, 429, 500, 503)] == [None] * 5
+    assert llm_clients.refused_status(module.APIConnectionError(request=request)) is None
+    assert llm_clients.refused_status(ValueError("not a provider's")) is None
+
+
+@pytest.mark.parametrize(
+    "module", ["stacks.common.frontend_server", "stacks.temporal.backend", "stacks.temporal_streams.backend", "stacks.dbos.backend"]
+)
+def test_a_service_that_never_calls_a_provider_does_not_import_the_sdks(module):
+    """Their import costs seconds of CPU at every start and restart (deploy and recovery
+    times); a service that only serves pages or enqueues work must not pay it."""
+    code = f"import sys, {module}; print(sorted({{'openai', 'anthropic'}} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -26,6 +26,19 @@ FAKE_KEY = "llmchaos-fake-key"
 STACK_HEADER = "X-LLMChaos-Stack"
 TASK_HEADER = "X-LLMChaos-Task"
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # the Messages API requires max_tokens; the seeds set none
+# 4xx answers worth another attempt: a timeout, a conflict, a rate limit. Any other 4xx
+# (unknown model 404, bad parameters 400, bad key 401/403) will be refused again.
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
+
+
+def refused_status(exc: BaseException) -> int | None:
+    """The HTTP status when ``exc`` is a provider refusing the request itself (a 4xx other
+    than 408, 409 and 429), which no retry can change; ``None`` for anything else (an
+    outage, a 5xx, a timeout), which a retry may get through."""
+    if isinstance(exc, (openai.APIStatusError, anthropic.APIStatusError)):
+        if 400 <= exc.status_code < 500 and exc.status_code not in RETRYABLE_CLIENT_ERRORS:
+            return exc.status_code
+    return None
 
 
 @dataclass(frozen=True)

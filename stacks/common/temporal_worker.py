@@ -21,6 +21,12 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+# The activities call the providers and import the SDKs where they call them (so that a
+# backend, which imports them for the workflows' definitions only, does not pay for it);
+# the worker loads the SDKs here, before it polls, so no activity pays seconds of import
+# on its first call while the worker says it is ready.
+import stacks.common.llm_clients  # noqa: E402, F401
+
 log = logging.getLogger("stacks.worker")
 
 

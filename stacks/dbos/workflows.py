@@ -16,23 +16,18 @@ than 408, 409 and 429 (unknown model, bad parameters) fails the task at once.
 
 from __future__ import annotations
 
-import anthropic
-import openai
 from dbos import DBOS, WorkflowSerializationFormat
 
 from stacks.common.chat_api import CHUNK_SIZE
-from stacks.common.llm_clients import default_clients
+from stacks.common.llm_clients import default_clients, refused_status
 
 from .shared import STREAM, WORKFLOW
 
-RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
 PORTABLE = WorkflowSerializationFormat.PORTABLE  # JSON in the stream table: readers need no pickle
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (openai.APIStatusError, anthropic.APIStatusError)):
-        return not (400 <= exc.status_code < 500 and exc.status_code not in RETRYABLE_CLIENT_ERRORS)
-    return True
+    return refused_status(exc) is None
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=1.0, backoff_rate=2.0, should_retry=_retryable)

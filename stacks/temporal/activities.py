@@ -14,20 +14,11 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-import anthropic
 import httpx
-import openai
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from stacks.common.llm_clients import default_clients
-
 from .shared import GenerateInput, NotifyInput, SaveChunkInput, prompt_too_large
-
-# 4xx answers worth another attempt: a timeout, a conflict, a rate limit. Any other 4xx
-# (unknown model 404, bad parameters 400, bad key 401/403) will be refused again.
-RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
-
 
 def storage_dir() -> Path:
     return Path(os.environ.get("STORAGE_DIR", "/storage"))
@@ -52,6 +43,11 @@ async def generate_full_text_with_llm(request: GenerateInput) -> str:
     stacks fail the task: Temporal's retries (5 attempts over some 15 s by default) cannot
     change the answer. Outages and 5xx stay retryable.
     """
+    # Imported here, not at the top: the backend imports this module for the workflows'
+    # definitions only and never calls a provider, so it does not pay the SDKs' import
+    # (seconds, at every start); the worker loaded them before polling (temporal_worker).
+    from stacks.common.llm_clients import default_clients, refused_status
+
     call = asyncio.ensure_future(
         default_clients().generate_full_text(
             request.provider, request.prompt, request.model, request.temperature, request.max_tokens, task_id=request.workflow_id
@@ -64,15 +60,16 @@ async def generate_full_text_with_llm(request: GenerateInput) -> str:
             await asyncio.wait({call}, timeout=heartbeat.total_seconds() / 3)
     try:
         return await call
-    except (openai.APIStatusError, anthropic.APIStatusError) as exc:
-        if 400 <= exc.status_code < 500 and exc.status_code not in RETRYABLE_CLIENT_ERRORS:
-            raise ApplicationError(
-                f"the {request.provider} provider refused the request with HTTP {exc.status_code} ({exc.message}); "
-                "retrying cannot help: fix the request (model name, parameters, API key)",
-                type="ProviderRejectedRequest",
-                non_retryable=True,
-            ) from exc
-        raise
+    except Exception as exc:
+        status = refused_status(exc)
+        if status is None:
+            raise
+        raise ApplicationError(
+            f"the {request.provider} provider refused the request with HTTP {status} ({getattr(exc, 'message', exc)}); "
+            "retrying cannot help: fix the request (model name, parameters, API key)",
+            type="ProviderRejectedRequest",
+            non_retryable=True,
+        ) from exc
     finally:
         call.cancel()
 

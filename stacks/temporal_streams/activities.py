@@ -24,20 +24,16 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import anthropic
-import openai
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from stacks.common.chat_api import CHUNK_SIZE
-from stacks.common.llm_clients import default_clients
 
 from .chunk_log import ChunkLog, LogDown
 from .shared import FailInput, StreamInput
 
 T = TypeVar("T")
 
-RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})  # any other 4xx will be refused again
 # one pool per event loop: asyncpg's connections belong to the loop that made them
 _logs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChunkLog] = weakref.WeakKeyDictionary()
 
@@ -52,6 +48,11 @@ async def chunk_log() -> ChunkLog:
 
 @activity.defn
 async def stream_answer(chat: StreamInput) -> dict:
+    # Imported here, not at the top: the backend imports this module for the workflow's
+    # definition only and never calls a provider, so it does not pay the SDKs' import
+    # (seconds, at every start); the worker loaded them before polling (temporal_worker).
+    from stacks.common.llm_clients import default_clients, refused_status
+
     log = await chunk_log()
     try:
         begun = await log.begin_attempt(chat.task_id, activity.info().attempt)
@@ -68,14 +69,15 @@ async def stream_answer(chat: StreamInput) -> dict:
                 generation = await _write(log, chat.task_id, written, text[written * CHUNK_SIZE : (written + 1) * CHUNK_SIZE], logged, generation)
                 written += 1
                 activity.heartbeat(written)
-    except (openai.APIStatusError, anthropic.APIStatusError) as exc:
-        if 400 <= exc.status_code < 500 and exc.status_code not in RETRYABLE_CLIENT_ERRORS:
-            raise ApplicationError(
-                f"the {chat.provider} provider refused the request with HTTP {exc.status_code} ({exc.message}); retrying cannot help",
-                type="ProviderRejectedRequest",
-                non_retryable=True,
-            ) from exc
-        raise
+    except Exception as exc:
+        status = refused_status(exc)
+        if status is None:
+            raise
+        raise ApplicationError(
+            f"the {chat.provider} provider refused the request with HTTP {status} ({getattr(exc, 'message', exc)}); retrying cannot help",
+            type="ProviderRejectedRequest",
+            non_retryable=True,
+        ) from exc
     rest = text[written * CHUNK_SIZE :]
     if rest:
         generation = await _write(log, chat.task_id, written, rest, logged, generation, last=True)
