@@ -99,7 +99,7 @@ class Cell:
 
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
-    for package in ("llmchaos", "locust", "openai", "anthropic", "temporalio", "fastapi", "redis", "asyncpg"):
+    for package in ("llmchaos", "locust", "openai", "anthropic", "temporalio", "fastapi", "redis", "asyncpg", "dbos"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -342,6 +342,8 @@ def report(run_dir: Path, baseline: Path | None, write_baseline: Path | None, ju
     if baseline is not None:
         if written.missing:
             click.echo(f"not in this run (not compared): {', '.join(written.missing)}", err=True)
+        if written.versions_differ:
+            click.echo(f"versions that differ from the baseline's run: {', '.join(written.versions_differ)}", err=True)
         for regression in written.regressions:
             click.echo(f"REGRESSION {regression}", err=True)
         if written.regressions:

@@ -211,5 +211,14 @@ def compare(matrix: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[Regr
     return regressions, missing
 
 
+def version_drift(matrix: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """The software this run used in other versions than the baseline's run did ("openai
+    3.63.0 (baseline 3.57.0)"), read from each run's ``versions`` (the harness's own
+    environment; the images' wheelhouse is resolved from the same ranges). It changes no
+    verdict: it is what a reader weighing a regression of times wants to know first."""
+    now, before = matrix.get("run", {}).get("versions") or {}, baseline.get("run", {}).get("versions") or {}
+    return [f"{name} {now[name]} (baseline {before[name]})" for name in sorted(now.keys() & before.keys()) if now[name] != before[name]]
+
+
 def _round(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) else value

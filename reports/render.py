@@ -495,6 +495,8 @@ def regression_lines(matrix: dict[str, Any]) -> list[str]:
     lines += [f"- {r['stack']}/{r['scenario']}: {r['metric']} {r['measured']} (baseline {r['baseline']}, allowed {r['allowed']})" for r in found]
     if matrix["regressions"]["not_in_run"]:  # a paragraph of its own, not a continuation of the list
         lines += ["", "Not in this run: " + ", ".join(matrix["regressions"]["not_in_run"])]
+    if matrix["regressions"].get("versions_differ"):  # absent from matrices written before it was
+        lines += ["", "Versions that differ from the baseline's run: " + ", ".join(matrix["regressions"]["versions_differ"])]
     return lines
 
 
@@ -534,9 +536,10 @@ def _regressions_html(matrix: dict[str, Any]) -> str:
     if "regressions" not in matrix:
         return ""
     items = regression_lines(matrix)
+    notes = [line for line in items[1:] if line and not line.startswith("- ")]  # not in this run, versions
     return '<h2 id="regressions">Regressions against the baseline</h2>\n<p>' + html.escape(items[0]).replace("**", "") + "</p><ul>" + "".join(
         f"<li>{html.escape(line[2:])}</li>" for line in items[1:] if line.startswith("- ")
-    ) + "</ul>"
+    ) + "</ul>" + "".join(f"<p>{html.escape(note)}</p>" for note in notes)
 
 
 def _md_inline(text: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import figures
 from .junit import junit_xml
 from .matrix import build_matrix, load_run
-from .regression import Regression, baseline_from, compare, load_baseline
+from .regression import Regression, baseline_from, compare, load_baseline, version_drift
 from .render import first_shots, markdown, report_html
 from .summary import summary_markdown
 
@@ -27,6 +27,7 @@ class Written:
     files: list[Path] = field(default_factory=list)
     regressions: list[Regression] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    versions_differ: list[str] = field(default_factory=list)
 
 
 def write_report(directory: Path, baseline: Path | None = None, write_baseline: Path | None = None, junit: Path | None = None) -> Written:
@@ -34,8 +35,15 @@ def write_report(directory: Path, baseline: Path | None = None, write_baseline: 
     matrix = build_matrix(run)
     out = Written(Path(directory))
     if baseline is not None:
-        out.regressions, out.missing = compare(matrix, load_baseline(baseline))
-        matrix["regressions"] = {"baseline": str(baseline), "found": [asdict(r) for r in out.regressions], "not_in_run": out.missing}
+        reference = load_baseline(baseline)
+        out.regressions, out.missing = compare(matrix, reference)
+        out.versions_differ = version_drift(matrix, reference)
+        matrix["regressions"] = {
+            "baseline": str(baseline),
+            "found": [asdict(r) for r in out.regressions],
+            "not_in_run": out.missing,
+            "versions_differ": out.versions_differ,
+        }
     stacks, scenarios = run.stacks, run.scenarios
     drawn: list[tuple[str, str, bytes]] = []
     for scenario in scenarios:

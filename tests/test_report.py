@@ -294,6 +294,25 @@ def test_the_gate_catches_each_injected_regression_naming_the_cell_and_the_metri
     assert (stack, scenario, metric) in found, found
 
 
+def test_versions_that_differ_from_the_baselines_run_are_named_and_decide_nothing(run_copy):
+    from reports.regression import version_drift
+
+    assert version_drift({"run": {"versions": {"openai": "3.63.0", "dbos": "3.4.0", "redis": "8.1.0"}}},
+                         {"run": {"versions": {"openai": "3.57.0", "redis": "8.1.0"}}}) == ["openai 3.63.0 (baseline 3.57.0)"]  # fmt: skip
+    assert version_drift({"run": {}}, {"run": {"versions": {"openai": "3.57.0"}}}) == []
+    result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
+    assert result.exit_code == 0 and "versions that differ" not in result.output, result.output  # the baseline's own run
+    record = json.loads((run_copy / "run.json").read_text())
+    record["versions"]["anthropic"] = "2.99.0"
+    (run_copy / "run.json").write_text(json.dumps(record))
+    result = CliRunner().invoke(main, ["report", str(run_copy), "--baseline", str(BASELINE)])
+    assert result.exit_code == 0 and "no regression" in result.output, result.output
+    said = f"anthropic 2.99.0 (baseline {json.loads(BASELINE.read_text())['run']['versions']['anthropic']})"
+    assert f"versions that differ from the baseline's run: {said}" in result.output
+    assert json.loads((run_copy / "matrix.json").read_text())["regressions"]["versions_differ"] == [said]
+    assert said in (run_copy / "summary.md").read_text() and said in (run_copy / "report.html").read_text()
+
+
 def test_the_gate_fails_a_run_that_stopped_after_one_cell_and_names_a_narrowed_one(run_copy):
     for cell in run_copy.glob("*/*/0"):
         if (cell.parent.parent.name, cell.parent.name) != ("mvp", "baseline"):
