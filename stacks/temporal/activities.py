@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from .shared import GenerateInput, NotifyInput, SaveChunkInput, prompt_too_large
 
+
 def storage_dir() -> Path:
     return Path(os.environ.get("STORAGE_DIR", "/storage"))
 
