@@ -17,9 +17,11 @@ from sdk_calls import MODELS, complete_text, read_tokens, stream_text
 
 FLAVOURS = ["openai", "anthropic"]
 # What each SDK raises when the connection drops or stalls mid-body. The openai SDK wraps
-# transport errors (APIConnectionError, APITimeoutError); the anthropic SDK lets the
-# transport's own exception through once the stream has started. Stacks must catch both.
-DROPPED = {"openai": openai.APIConnectionError, "anthropic": httpx2.RemoteProtocolError}
+# transport errors (APIConnectionError, APITimeoutError); the anthropic SDK let the
+# transport's own exception through once the stream had started, up to 2.16, and wraps a
+# dropped body as APIConnectionError since 2.17 (pyproject allows both). Stacks must
+# catch all of them.
+DROPPED = {"openai": openai.APIConnectionError, "anthropic": (anthropic.APIConnectionError, httpx2.RemoteProtocolError)}
 TIMED_OUT = {"openai": openai.APITimeoutError, "anthropic": (anthropic.APITimeoutError, httpx2.ReadTimeout)}
 
 
